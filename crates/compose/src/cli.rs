@@ -1,0 +1,372 @@
+//! The command line: Helm-like flags, subcommands for the plugin author and the other modes.
+
+use crate::error::{Error, Result};
+use crate::plugin::answer::Kind;
+use crate::plugin::runtime::default_cache_dir;
+use crate::plugin::{Answer, PluginOptions, Plugins};
+use crate::values::{Input, Values};
+use crate::{emit, rules};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  compose -f my-values.yaml > manifests.yaml
+  compose -f my-values.yaml --set-string 'agents.kiro.discord.allowedChannels={123456789012345678}'
+  compose -f my-values.yaml --plugin ./opencode.wasm --output-dir out/
+  helm install ab ./chart -f my-values.yaml --post-renderer compose --post-renderer-args post-render
+  compose plugin list
+  compose plugin check ./my-plugin.wasm
+
+Exit codes: 0 success, 2 bad input (values, flags, a plugin), 1 anything else.
+Nothing is written to stdout unless every agent rendered.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "compose",
+    version,
+    about = "Builds agent-broker's Kubernetes manifests from one values file",
+    long_about = "Builds agent-broker's Kubernetes manifests (per agent a Deployment, ConfigMap and Secret) \
+                  from one values file with an `agents:` map. Everything CLI-specific comes from a \
+                  WebAssembly plugin per CLI (kiro, claude, codex and gemini are bundled). The chart's \
+                  values.yaml is the base; -f files and --set merge on top with Helm's rules.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render manifests (what `compose` does without a subcommand).
+    Render(RenderArgs),
+    /// Inspect and check plugins: the plugin author's tools.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Print a shell completion script.
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// List the loaded plugins: name, version, source, claimed commands.
+    List(PluginArgs),
+    /// Print a plugin's defaults for an agent with no values, as YAML.
+    Inspect {
+        /// A loaded plugin's name, or a .wasm file.
+        plugin: String,
+        #[command(flatten)]
+        plugins: PluginArgs,
+    },
+    /// Load a plugin file, call it, and check everything it returns.
+    Check {
+        /// The .wasm file to check.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RenderArgs {
+    /// Values file (YAML); repeatable, later files win; `-` reads stdin.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Set a value, typed as Helm does (`a.b=1`, `a.list={x,y}`, `a.list[0]=x`); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Set a value as a string (use for Discord IDs); repeatable.
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+    /// Release name, as `helm install NAME`.
+    #[arg(long, value_name = "NAME", default_value = "agent-broker")]
+    pub release_name: String,
+    /// Namespace written into every object (left out when not given).
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Write one file per agent into DIR instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct PluginArgs {
+    /// Load a plugin (.wasm); repeatable. It replaces a bundled plugin of the same name.
+    #[arg(long = "plugin", value_name = "FILE")]
+    pub plugin: Vec<PathBuf>,
+    /// Load every .wasm file in DIR; repeatable.
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub plugin_dir: Vec<PathBuf>,
+    /// Do not load the bundled plugins.
+    #[arg(long)]
+    pub no_bundled_plugins: bool,
+}
+
+impl PluginArgs {
+    pub fn options(&self) -> PluginOptions {
+        PluginOptions {
+            files: self.plugin.clone(),
+            dirs: self.plugin_dir.clone(),
+            no_bundled: self.no_bundled_plugins,
+            cache_dir: default_cache_dir(),
+        }
+    }
+}
+
+/// What a command produced: text for stdout, lines for stderr.
+#[derive(Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: Vec<String>,
+}
+
+pub fn run(cli: Cli) -> Result<Output> {
+    match cli.command {
+        None => render(cli.render),
+        Some(Command::Render(args)) => render(args),
+        Some(Command::Plugin(command)) => plugin(command),
+        Some(Command::Completion { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "compose", &mut buf);
+            Ok(Output {
+                stdout: String::from_utf8_lossy(&buf).into_owned(),
+                stderr: Vec::new(),
+            })
+        }
+    }
+}
+
+fn render(args: RenderArgs) -> Result<Output> {
+    if !(rules::is_dns_label(&args.release_name) && args.release_name.len() <= 53) {
+        return Err(Error::input(
+            "--release-name",
+            "",
+            "a release name is lowercase letters, digits and '-', at most 53 characters (Helm's rule)",
+        ));
+    }
+    if let Some(ns) = &args.namespace {
+        if !rules::is_dns_label(ns) {
+            return Err(Error::input(
+                "--namespace",
+                "",
+                "a namespace is a DNS label: lowercase letters, digits and '-'",
+            ));
+        }
+    }
+    // Helm's order: files, then --set, then --set-string.
+    let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
+        .chain(args.set.iter().map(|arg| Input::Set {
+            arg: arg.clone(),
+            typed: true,
+        }))
+        .chain(args.set_string.iter().map(|arg| Input::Set {
+            arg: arg.clone(),
+            typed: false,
+        }))
+        .collect();
+    let values = Values::load(&inputs, read_stdin)?;
+    let release = crate::release(&args.release_name, args.namespace.clone());
+    let rendered = crate::render(&values, &release, &args.plugins.options())?;
+    let mut out = Output {
+        stderr: rendered
+            .warnings
+            .iter()
+            .map(|w| format!("warning: {w}"))
+            .collect(),
+        ..Output::default()
+    };
+    match &args.output_dir {
+        Some(dir) => {
+            for path in emit::to_dir(&rendered.documents, dir)? {
+                out.stderr.push(format!("wrote {}", path.display()));
+            }
+        }
+        None => out.stdout = emit::to_yaml(&rendered.documents),
+    }
+    Ok(out)
+}
+
+fn read_stdin() -> std::io::Result<String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn plugin(command: PluginCommand) -> Result<Output> {
+    match command {
+        PluginCommand::List(args) => {
+            let plugins = Plugins::load(&args.options())?;
+            let rows: Vec<[String; 5]> = plugins
+                .iter()
+                .map(|p| {
+                    [
+                        p.info.name.clone(),
+                        p.info.version.clone(),
+                        p.origin.to_string(),
+                        p.info.commands.join(","),
+                        p.info.summary.clone(),
+                    ]
+                })
+                .collect();
+            Ok(Output {
+                stdout: table(["NAME", "VERSION", "SOURCE", "COMMANDS", "SUMMARY"], &rows),
+                stderr: Vec::new(),
+            })
+        }
+        PluginCommand::Inspect { plugin, plugins } => {
+            let mut loaded = Plugins::load(&plugins.options())?;
+            let found = if plugin.ends_with(".wasm") || plugin.contains('/') {
+                Some(loaded.by_path(std::path::Path::new(&plugin))?)
+            } else {
+                loaded.by_name(&plugin)
+            };
+            let p = match found {
+                Some(p) => p,
+                None => {
+                    let known = loaded.summary();
+                    return Err(Error::input(
+                        &plugin,
+                        "",
+                        format!("no plugin by that name; loaded: {known}"),
+                    ));
+                }
+            };
+            let answer = p.defaults(&json!({"name": "example"}).to_string(), "agents.example")?;
+            let described = describe(p, &answer);
+            Ok(Output {
+                stdout: serde_yaml::to_string(&described).expect("YAML"),
+                stderr: Vec::new(),
+            })
+        }
+        PluginCommand::Check { file } => check(&file),
+    }
+}
+
+/// Loads, calls with sample agents, and checks every answer; a plugin that passes renders.
+fn check(file: &std::path::Path) -> Result<Output> {
+    let options = PluginOptions {
+        no_bundled: true,
+        cache_dir: None,
+        ..PluginOptions::default()
+    };
+    let mut plugins = Plugins::load(&options)?;
+    let p = plugins.by_path(file)?;
+    let samples = [
+        json!({"name": "example"}),
+        json!({"name": "example", "command": p.info.commands.first().cloned().unwrap_or_default()}),
+        json!({"name": "example", "image": {"tag": "1.2.3"}, "env": {"A": "b"}, "agentsMd": "# Rules"}),
+    ];
+    let mut report = vec![format!(
+        "{}: plugin `{}` {} speaks agent-broker:compose-plugin@{}",
+        file.display(),
+        p.info.name,
+        p.info.version,
+        crate::plugin::runtime::INTERFACE_VERSION
+    )];
+    for sample in &samples {
+        let first = p.defaults(&sample.to_string(), "agents.example")?;
+        let again = p.defaults(&sample.to_string(), "agents.example")?;
+        if describe(p, &first) != describe(p, &again) {
+            return Err(Error::input(
+                file.display().to_string(),
+                "",
+                "gives different answers for the same values; a plugin must be deterministic",
+            ));
+        }
+        if let Answer::Defaults(d) = &first {
+            if d.command.is_empty() || d.home.is_empty() || d.image.is_empty() {
+                return Err(Error::input(
+                    file.display().to_string(),
+                    "",
+                    "its defaults lack an image, a command or a home; every agent using it would have to set them",
+                ));
+            }
+        }
+    }
+    if p.info.commands.is_empty() {
+        report.push("note: it claims no command, so agents must name it in `plugin`".into());
+    }
+    report.push(format!(
+        "ok: {} sample agents answered and every answer passed the checks",
+        samples.len()
+    ));
+    Ok(Output {
+        stdout: report.join("\n") + "\n",
+        stderr: Vec::new(),
+    })
+}
+
+fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {
+    let defaults = match answer {
+        Answer::Defaults(d) => json!({
+            "image": d.image,
+            "command": d.command,
+            "args": d.args,
+            "home": d.home,
+            "persist": d.persist.iter().map(|h| json!({"path": h.path, "kind": match h.kind {
+                Some(Kind::File) => "file", Some(Kind::Directory) => "directory", None => "either" }})).collect::<Vec<_>>(),
+            "disposable": d.disposable,
+            "instructionFiles": d.instruction_files,
+            "loginCommand": d.login_command,
+            "env": d.env.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "warnings": d.warnings,
+        }),
+        Answer::Rejected(diagnostics) => json!({
+            "rejected": diagnostics.iter().map(|(path, message)| json!({"path": path, "message": message})).collect::<Vec<_>>(),
+        }),
+    };
+    json!({
+        "plugin": {
+            "name": p.info.name,
+            "version": p.info.version,
+            "summary": p.info.summary,
+            "commands": p.info.commands,
+            "source": p.origin.to_string(),
+            "sha256": p.sha256,
+        },
+        "defaults": defaults,
+    })
+}
+
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ");
+        s.truncate(s.trim_end().len());
+        s + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out += &line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// Writes the output: stdout only when there is something, stderr line by line.
+pub fn print(out: &Output) -> std::io::Result<()> {
+    for line in &out.stderr {
+        eprintln!("{line}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.stdout.as_bytes())?;
+    stdout.flush()
+}

@@ -1,0 +1,39 @@
+//! Stage 6: write the objects as YAML: one multi-document stream, or one file per agent.
+
+use crate::error::Result;
+use crate::manifest::Document;
+use anyhow::Context as _;
+use std::path::Path;
+
+pub fn to_yaml(docs: &[Document]) -> String {
+    let mut out = String::with_capacity(docs.len() * 2048);
+    for doc in docs {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml::to_string(&doc.object).expect("JSON values serialize as YAML"));
+    }
+    out
+}
+
+/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Each file is
+/// written beside and renamed into place, so a reader never sees half a file.
+pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut groups: Vec<(String, Vec<Document>)> = Vec::new();
+    for doc in docs {
+        let file = doc.agent.clone().unwrap_or_else(|| "shared".into());
+        match groups.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, group)) => group.push(doc.clone()),
+            None => groups.push((file, vec![doc.clone()])),
+        }
+    }
+    let mut written = Vec::new();
+    for (file, group) in groups {
+        let path = dir.join(format!("{file}.yaml"));
+        let tmp = dir.join(format!(".{file}.yaml.tmp"));
+        std::fs::write(&tmp, to_yaml(&group))
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

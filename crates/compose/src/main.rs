@@ -1,0 +1,21 @@
+use clap::Parser;
+
+fn main() {
+    let cli = compose::cli::Cli::parse();
+    let code = match compose::cli::run(cli) {
+        Ok(out) => match compose::cli::print(&out) {
+            Ok(()) => 0,
+            // A closed pipe (`compose | head`) is not worth a message.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!("error: cannot write output: {e}");
+                1
+            }
+        },
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

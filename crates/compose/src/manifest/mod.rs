@@ -1,0 +1,232 @@
+//! Stage 5: the Kubernetes objects of each agent, built as data in a fixed key order.
+
+pub mod config;
+pub mod deployment;
+pub mod names;
+pub mod persistence;
+
+use crate::error::{Error, Result};
+use crate::resolve::Agent;
+use crate::spec::Spec;
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// What Helm calls `.Release` and `.Chart`.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub name: String,
+    /// Written into every object when given (`--namespace`), left out otherwise.
+    pub namespace: Option<String>,
+    pub chart_name: String,
+    pub chart_version: String,
+    pub app_version: String,
+}
+
+/// One output object and the agent it belongs to (`None` for shared objects).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub agent: Option<String>,
+    pub object: Value,
+}
+
+/// Builds every object, in a stable order: shared objects, then each agent (sorted by name) with
+/// its Secret, ConfigMap and Deployment.
+pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Document>> {
+    let ctx = Context::new(spec, release);
+    let mut docs = Vec::new();
+    if spec.service_account.create {
+        docs.push(Document {
+            agent: None,
+            object: ctx.service_account(),
+        });
+    }
+    for agent in agents {
+        let name = names::agent_resource_name(&ctx.fullname, &agent.name);
+        let secret = ctx.secret(agent, &name);
+        let config_map = ctx.config_map(agent, &name);
+        let checksum = checksum(&config_map, secret.as_ref());
+        let deployment = deployment::deployment(&ctx, agent, &name, &checksum);
+        docs.extend(
+            secret
+                .into_iter()
+                .chain([config_map, deployment])
+                .map(|object| Document {
+                    agent: Some(agent.name.clone()),
+                    object,
+                }),
+        );
+    }
+    check_unique_names(&docs)?;
+    Ok(docs)
+}
+
+/// Names, labels and settings shared by every object of one render.
+pub struct Context<'a> {
+    pub spec: &'a Spec,
+    pub release: &'a Release,
+    pub fullname: String,
+    pub chart_label: String,
+}
+
+impl<'a> Context<'a> {
+    fn new(spec: &'a Spec, release: &'a Release) -> Self {
+        Context {
+            spec,
+            release,
+            fullname: names::fullname(spec, &release.name, &release.chart_name),
+            chart_label: format!("{}-{}", release.chart_name, release.chart_version)
+                .replace('+', "_"),
+        }
+    }
+
+    pub fn app_name(&self) -> &str {
+        if self.spec.name_override.is_empty() {
+            &self.release.chart_name
+        } else {
+            &self.spec.name_override
+        }
+    }
+
+    /// The labels that select one agent's pods.
+    pub fn selector_labels(&self, agent: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
+        m.insert(
+            "app.kubernetes.io/instance".into(),
+            self.release.name.as_str().into(),
+        );
+        m.insert("app.kubernetes.io/component".into(), agent.into());
+        m
+    }
+
+    pub fn labels(&self, agent: Option<&str>) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("helm.sh/chart".into(), self.chart_label.as_str().into());
+        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
+        m.insert(
+            "app.kubernetes.io/instance".into(),
+            self.release.name.as_str().into(),
+        );
+        if let Some(agent) = agent {
+            m.insert("app.kubernetes.io/component".into(), agent.into());
+        }
+        m.insert(
+            "app.kubernetes.io/version".into(),
+            self.release.app_version.as_str().into(),
+        );
+        m.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
+        m
+    }
+
+    pub fn metadata(&self, name: &str, agent: Option<&str>) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), name.into());
+        if let Some(ns) = &self.release.namespace {
+            m.insert("namespace".into(), ns.as_str().into());
+        }
+        m.insert("labels".into(), Value::Object(self.labels(agent)));
+        Value::Object(m)
+    }
+
+    pub fn service_account_name(&self) -> Option<String> {
+        let sa = &self.spec.service_account;
+        match (sa.create, sa.name.is_empty()) {
+            (_, false) => Some(sa.name.clone()),
+            (true, true) => Some(self.fullname.clone()),
+            (false, true) => None,
+        }
+    }
+
+    fn service_account(&self) -> Value {
+        let name = self.service_account_name().unwrap_or_default();
+        let mut metadata = self.metadata(&name, None);
+        if !self.spec.service_account.annotations.is_empty() {
+            metadata["annotations"] = json!(self.spec.service_account.annotations);
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": metadata,
+            "automountServiceAccountToken": self.spec.service_account.automount_token,
+        })
+    }
+
+    /// The agent's Secret, when it holds anything: an inline bot token or `secretEnv`.
+    fn secret(&self, agent: &Agent, name: &str) -> Option<Value> {
+        let v = &agent.values;
+        let b64 = |s: &str| Value::String(base64::engine::general_purpose::STANDARD.encode(s));
+        let mut data = Map::new();
+        if !v.discord.bot_token.is_empty() {
+            data.insert(deployment::TOKEN_KEY.into(), b64(&v.discord.bot_token));
+        }
+        for (k, val) in &v.secret_env {
+            data.insert(k.clone(), b64(val));
+        }
+        if data.is_empty() {
+            return None;
+        }
+        Some(json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": self.metadata(name, Some(&agent.name)),
+            "type": "Opaque",
+            "data": data,
+        }))
+    }
+
+    fn config_map(&self, agent: &Agent, name: &str) -> Value {
+        let mut data = Map::new();
+        data.insert(
+            config::CONFIG_FILE.into(),
+            config::config_toml(agent).into(),
+        );
+        if !agent.values.agents_md.is_empty() {
+            data.insert(
+                config::instruction_key(agent).into(),
+                agent.values.agents_md.as_str().into(),
+            );
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": self.metadata(name, Some(&agent.name)),
+            "data": data,
+        })
+    }
+}
+
+/// Rolls the pod when the config or the Secret changes.
+fn checksum(config_map: &Value, secret: Option<&Value>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(config_map["data"].to_string());
+    if let Some(secret) = secret {
+        hasher.update(secret["data"].to_string());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn check_unique_names(docs: &[Document]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for d in docs {
+        let key = (
+            d.object["kind"].as_str(),
+            d.object["metadata"]["name"].as_str(),
+        );
+        if !seen.insert(key) {
+            return Err(Error::input(
+                "",
+                format!("agents.{}", d.agent.as_deref().unwrap_or("")),
+                format!(
+                    "two resources would be named {}; rename an agent",
+                    key.1.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! What a plugin returns is untrusted input: every field is checked here before it can reach a
+//! manifest, a TOML file or a shell script.
+
+use super::runtime::{AgentDefaults, Diagnostic as PluginDiagnostic, PathKind, PluginInfo};
+use crate::rules;
+
+/// Caps on an answer; a plugin describing one CLI needs a tiny fraction of these.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+const MAX_LIST: usize = 64;
+
+/// A path under $HOME that holds state worth keeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomePath {
+    pub path: String,
+    /// `None` when the operator listed the path and no plugin says what it is.
+    pub kind: Option<Kind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Directory,
+}
+
+/// A plugin's checked defaults for one agent.
+#[derive(Debug, Clone, Default)]
+pub struct CheckedDefaults {
+    pub image: String,
+    pub command: String,
+    pub args: Vec<String>,
+    pub home: String,
+    pub persist: Vec<HomePath>,
+    pub disposable: Vec<String>,
+    pub instruction_files: Vec<String>,
+    pub login_command: String,
+    pub env: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+pub fn check_info(info: &PluginInfo) -> Result<(), String> {
+    if !rules::is_dns_label(&info.name) {
+        return Err(format!(
+            "its name {:?} is not lowercase letters, digits and '-'",
+            clip(&info.name)
+        ));
+    }
+    if info.version.is_empty()
+        || info.version.len() > 64
+        || !info
+            .version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
+    {
+        return Err(format!(
+            "its version {:?} is not a version number",
+            clip(&info.version)
+        ));
+    }
+    if info.summary.len() > 200 || info.summary.chars().any(char::is_control) {
+        return Err("its summary is not one line of at most 200 characters".into());
+    }
+    if info.commands.len() > MAX_LIST {
+        return Err(format!("it claims more than {MAX_LIST} commands"));
+    }
+    for c in &info.commands {
+        check_command(c).map_err(|e| format!("it claims the command {:?}, which {e}", clip(c)))?;
+    }
+    Ok(())
+}
+
+pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
+    let size = d.image.len()
+        + d.command.len()
+        + d.home.len()
+        + d.login_command.len()
+        + d.args.iter().map(String::len).sum::<usize>()
+        + d.persist.iter().map(|p| p.path.len()).sum::<usize>()
+        + d.disposable.iter().map(String::len).sum::<usize>()
+        + d.instruction_files.iter().map(String::len).sum::<usize>()
+        + d.env.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+        + d.warnings.iter().map(String::len).sum::<usize>();
+    if size > MAX_ANSWER_BYTES {
+        return Err(format!(
+            "its answer is {size} bytes, more than the {MAX_ANSWER_BYTES} allowed"
+        ));
+    }
+    for (what, len) in [
+        ("args", d.args.len()),
+        ("persisted paths", d.persist.len()),
+        ("disposable paths", d.disposable.len()),
+        ("instruction files", d.instruction_files.len()),
+        ("env", d.env.len()),
+        ("warnings", d.warnings.len()),
+    ] {
+        if len > MAX_LIST {
+            return Err(format!("it returned {len} {what}, more than {MAX_LIST}"));
+        }
+    }
+    if !d.image.is_empty() && !is_image_repository(&d.image) {
+        return Err(format!(
+            "its image {:?} is not an image repository (lowercase, no tag)",
+            clip(&d.image)
+        ));
+    }
+    if !d.command.is_empty() {
+        check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
+    }
+    if let Some(a) = d.args.iter().find(|a| a.len() > 4096 || a.contains('\0')) {
+        return Err(format!(
+            "its argument {:?} is too long or holds a NUL byte",
+            clip(a)
+        ));
+    }
+    if !d.home.is_empty() && !is_absolute_dir(&d.home) {
+        return Err(format!(
+            "its home {:?} is not an absolute, normalized path in a safe character set",
+            clip(&d.home)
+        ));
+    }
+    let relative = |what: &str, p: &str| -> Result<String, String> {
+        rules::relative_path(p)
+            .map(str::to_string)
+            .map_err(|why| format!("its {what} {:?} {why}", clip(p)))
+    };
+    let mut persist: Vec<HomePath> = Vec::new();
+    for p in &d.persist {
+        let path = relative("persisted path", &p.path)?;
+        if persist.iter().any(|q| q.path == path) {
+            return Err(format!("it lists the persisted path {path:?} twice"));
+        }
+        let kind = match p.kind {
+            PathKind::File => Kind::File,
+            PathKind::Directory => Kind::Directory,
+        };
+        persist.push(HomePath {
+            path,
+            kind: Some(kind),
+        });
+    }
+    let disposable = d
+        .disposable
+        .iter()
+        .map(|p| relative("disposable path", p))
+        .collect::<Result<_, _>>()?;
+    let instruction_files = d
+        .instruction_files
+        .iter()
+        .map(|p| relative("instruction file", p))
+        .collect::<Result<_, _>>()?;
+    if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
+        return Err("its login command is not one line of at most 512 characters".into());
+    }
+    for (k, v) in &d.env {
+        if !is_env_name(k) || v.len() > 4096 || v.contains('\0') {
+            return Err(format!(
+                "its environment variable {:?} has a bad name or value",
+                clip(k)
+            ));
+        }
+    }
+    Ok(CheckedDefaults {
+        image: d.image,
+        command: d.command,
+        args: d.args,
+        home: d.home,
+        persist,
+        disposable,
+        instruction_files,
+        login_command: d.login_command,
+        env: d.env,
+        warnings: d.warnings.iter().map(|w| one_line(w)).collect(),
+    })
+}
+
+/// A plugin's diagnostics, made safe to print (one line each, bounded).
+pub fn check_diagnostics(diagnostics: &[PluginDiagnostic]) -> Vec<(String, String)> {
+    diagnostics
+        .iter()
+        .take(MAX_LIST)
+        .map(|d| (one_line(&d.path), one_line(&d.message)))
+        .collect()
+}
+
+fn check_command(c: &str) -> Result<(), String> {
+    if c.is_empty()
+        || c.len() > 255
+        || !c
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._/+-".contains(ch))
+    {
+        return Err("is not a plain command name (letters, digits, . _ / + -)".into());
+    }
+    Ok(())
+}
+
+pub fn is_image_repository(s: &str) -> bool {
+    s.len() <= 255
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
+        && !s.ends_with([':', '/'])
+}
+
+pub fn is_absolute_dir(s: &str) -> bool {
+    s.len() <= 255
+        && s.strip_prefix('/')
+            .is_some_and(|rest| !rest.is_empty() && rules::relative_path(rest) == Ok(rest))
+}
+
+fn is_env_name(k: &str) -> bool {
+    !k.is_empty()
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn one_line(s: &str) -> String {
+    let line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    clip(&line).to_string()
+}
+
+/// Long strings are cut for messages: a plugin must not flood the operator's terminal.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(120) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,264 @@
+//! Stage 4: each enabled agent's values, completed by its plugin's defaults. The operator's
+//! explicit values always win; what the plugin supplies has been checked in `plugin::answer`.
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::plugin::answer::{CheckedDefaults, HomePath, Kind};
+use crate::plugin::{Answer, Plugins};
+use crate::spec::{AgentValues, Spec};
+use crate::values::Values;
+use crate::values::path::YamlPath;
+use serde_json::Value;
+use std::path::Path;
+
+/// The image used when neither the values nor a plugin name one: agent-broker's base image.
+pub const BASE_IMAGE: &str = "ghcr.io/thepagent/agent-broker";
+/// Where agentsMd goes when no plugin says: the most widely read instruction file name.
+const DEFAULT_INSTRUCTION_FILE: &str = "AGENTS.md";
+
+/// One agent, ready to become manifests.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub name: String,
+    pub values: AgentValues,
+    pub image_repository: String,
+    pub command: String,
+    pub args: Vec<String>,
+    pub home: String,
+    pub persist: Vec<HomePath>,
+    pub disposable: Vec<String>,
+    pub instruction_files: Vec<String>,
+    pub login_command: String,
+    /// The plugin's env, then the operator's (which wins), sorted by name.
+    pub env: Vec<(String, String)>,
+    /// `name@version` of the plugin that served this agent.
+    pub plugin: Option<String>,
+}
+
+/// Resolves every enabled agent; all agents' problems are reported together.
+pub fn resolve(
+    spec: &Spec,
+    values: &Values,
+    plugins: &mut Plugins,
+) -> Result<(Vec<Agent>, Vec<String>)> {
+    let mut agents = Vec::new();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled) {
+        match resolve_one(name, agent, values, plugins) {
+            Ok((resolved, mut w)) => {
+                agents.push(resolved);
+                warnings.append(&mut w);
+            }
+            Err(Error::Input(mut d)) => problems.append(&mut d),
+            Err(other) => return Err(other),
+        }
+    }
+    if problems.is_empty() {
+        Ok((agents, warnings))
+    } else {
+        Err(Error::Input(problems))
+    }
+}
+
+fn resolve_one(
+    name: &str,
+    values: &AgentValues,
+    all: &Values,
+    plugins: &mut Plugins,
+) -> Result<(Agent, Vec<String>)> {
+    let at = YamlPath::root().key("agents").key(name);
+    let plugin = if !values.plugin.is_empty() {
+        let plugin_ref = &values.plugin;
+        let found = if plugin_ref.contains('/') || plugin_ref.ends_with(".wasm") {
+            plugins.by_path(Path::new(plugin_ref)).map(Some)?
+        } else {
+            plugins.by_name(plugin_ref)
+        };
+        match found {
+            Some(p) => Some(p),
+            None => {
+                return Err(all
+                    .diagnostic(
+                        &at.key("plugin"),
+                        format!(
+                            "no plugin named `{plugin_ref}`; loaded: {}",
+                            plugins.summary()
+                        ),
+                    )
+                    .into());
+            }
+        }
+    } else if !values.command.is_empty() {
+        plugins.by_command(&values.command)
+    } else {
+        None
+    };
+
+    let (defaults, plugin_id, warnings) = match plugin {
+        Some(p) => {
+            let agent_path = at.to_string();
+            match p.defaults(&plugin_input(name, all, &at), &agent_path)? {
+                Answer::Defaults(d) => {
+                    let warnings = d
+                        .warnings
+                        .iter()
+                        .map(|w| format!("{}: {agent_path}: {w}", p.origin))
+                        .collect();
+                    (
+                        d,
+                        Some(format!("{}@{}", p.info.name, p.info.version)),
+                        warnings,
+                    )
+                }
+                Answer::Rejected(diagnostics) => {
+                    let origin = p.origin.to_string();
+                    return Err(Error::Input(
+                        diagnostics
+                            .into_iter()
+                            .map(|(path, message)| {
+                                let path = if path.is_empty() {
+                                    agent_path.clone()
+                                } else {
+                                    format!("{agent_path}.{path}")
+                                };
+                                Diagnostic::new(
+                                    &origin,
+                                    path,
+                                    format!("plugin `{}`: {message}", p.info.name),
+                                )
+                            })
+                            .collect(),
+                    ));
+                }
+            }
+        }
+        None => {
+            let missing: Vec<&str> = [
+                ("command", values.command.is_empty()),
+                ("args", values.args.is_none()),
+                ("workingDir", values.working_dir.is_empty()),
+                ("persistence.paths", values.persistence.paths.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(key, is_missing)| is_missing.then_some(key))
+            .collect();
+            if !missing.is_empty() {
+                let why = if values.command.is_empty() {
+                    "no plugin and no command".to_string()
+                } else {
+                    format!("no loaded plugin claims the command `{}`", values.command)
+                };
+                return Err(all
+                    .diagnostic(
+                        &at,
+                        format!(
+                            "{why}: set `plugin` to one of the loaded plugins ({}), or give {} yourself",
+                            plugins.summary(),
+                            missing.join(", ")
+                        ),
+                    )
+                    .into());
+            }
+            (CheckedDefaults::default(), None, Vec::new())
+        }
+    };
+    let agent = merge(name, values, defaults, plugin_id);
+    for (key, missing) in [
+        ("command", agent.command.is_empty()),
+        ("workingDir", agent.home.is_empty()),
+    ] {
+        if missing {
+            let by = agent.plugin.as_deref().unwrap_or("no plugin");
+            return Err(all
+                .diagnostic(
+                    &at.key(key),
+                    format!("{by} gives no default for `{key}`: set it"),
+                )
+                .into());
+        }
+    }
+    Ok((agent, warnings))
+}
+
+/// The agent's values as the plugin sees them: as written, plus `name`, with secrets blanked,
+/// so a plugin cannot copy a token into a ConfigMap.
+fn plugin_input(name: &str, all: &Values, at: &YamlPath) -> String {
+    let mut agent = at.lookup(&all.merged).cloned().unwrap_or(Value::Null);
+    if let Some(map) = agent.as_object_mut() {
+        map.insert("name".into(), Value::String(name.into()));
+        if let Some(token) = map.get_mut("discord").and_then(|d| d.get_mut("botToken")) {
+            *token = Value::String(String::new());
+        }
+        if let Some(Value::Object(secret_env)) = map.get_mut("secretEnv") {
+            secret_env
+                .values_mut()
+                .for_each(|v| *v = Value::String(String::new()));
+        }
+    }
+    agent.to_string()
+}
+
+fn merge(
+    name: &str,
+    values: &AgentValues,
+    defaults: CheckedDefaults,
+    plugin: Option<String>,
+) -> Agent {
+    let or = |explicit: &str, default: String| {
+        if explicit.is_empty() {
+            default
+        } else {
+            explicit.to_string()
+        }
+    };
+    let persist = match &values.persistence.paths {
+        Some(paths) => paths
+            .iter()
+            .map(|p| {
+                let path = p.trim_end_matches('/').to_string();
+                let kind = defaults
+                    .persist
+                    .iter()
+                    .find(|d| d.path == path)
+                    .and_then(|d| d.kind);
+                HomePath {
+                    kind: kind.or(p.ends_with('/').then_some(Kind::Directory)),
+                    path,
+                }
+            })
+            .collect(),
+        None => defaults.persist,
+    };
+    let mut env = defaults.env;
+    for (k, v) in &values.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.clone(), v.clone()));
+    }
+    env.sort();
+    let instruction_files = if defaults.instruction_files.is_empty() {
+        vec![DEFAULT_INSTRUCTION_FILE.to_string()]
+    } else {
+        defaults.instruction_files
+    };
+    Agent {
+        name: name.to_string(),
+        image_repository: or(
+            &values.image.repository,
+            if defaults.image.is_empty() {
+                BASE_IMAGE.into()
+            } else {
+                defaults.image
+            },
+        ),
+        command: or(&values.command, defaults.command),
+        args: values.args.clone().unwrap_or(defaults.args),
+        home: or(&values.working_dir, defaults.home),
+        persist,
+        disposable: defaults.disposable,
+        instruction_files,
+        login_command: defaults.login_command,
+        env,
+        plugin,
+        values: values.clone(),
+    }
+}

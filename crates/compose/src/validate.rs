@@ -1,0 +1,263 @@
+//! Stage 2: check the merged values against `schemas/values.schema.json`, then the rules a schema
+//! cannot say, and read them into a typed [`Spec`]. Every problem is reported, not just the first.
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::rules;
+use crate::spec::Spec;
+use crate::values::Values;
+use crate::values::path::{Segment, YamlPath};
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+pub const VALUES_SCHEMA: &str = include_str!("../../../schemas/values.schema.json");
+
+fn schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::from_str(VALUES_SCHEMA).expect("the bundled schema is JSON"))
+}
+
+pub fn validate(values: &Values) -> Result<Spec> {
+    let mut problems = schema_problems(values);
+    if problems.is_empty() {
+        let spec: Spec = serde_json::from_value(values.merged.clone()).map_err(|e| {
+            Error::Other(anyhow::anyhow!(
+                "values accepted by the schema but not by compose: {e}"
+            ))
+        })?;
+        problems.extend(rule_problems(values, &spec));
+        if problems.is_empty() {
+            return Ok(spec);
+        }
+    }
+    problems.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    problems.dedup();
+    Err(Error::Input(problems))
+}
+
+fn schema_problems(values: &Values) -> Vec<Diagnostic> {
+    let validator = jsonschema::draft202012::new(schema()).expect("the bundled schema is valid");
+    let instance = &values.merged;
+    validator
+        .iter_errors(instance)
+        .flat_map(|e| {
+            let at = YamlPath::from_pointer(e.instance_path().as_str(), instance);
+            let schema_node = parent_schema_node(e.schema_path().as_str());
+            describe(values, &at, e.kind(), e.instance(), schema_node)
+        })
+        .collect()
+}
+
+/// The schema object that holds the failed keyword (for its `description` and `properties`).
+fn parent_schema_node(schema_pointer: &str) -> Option<&'static Value> {
+    let parent = schema_pointer.rsplit_once('/').map_or("", |(p, _)| p);
+    schema().pointer(parent)
+}
+
+fn describe(
+    values: &Values,
+    at: &YamlPath,
+    kind: &ValidationErrorKind,
+    instance: &Value,
+    node: Option<&Value>,
+) -> Vec<Diagnostic> {
+    let description = node
+        .and_then(|n| n.get("description"))
+        .and_then(Value::as_str);
+    let expected = |what: String| match description {
+        Some(d) => format!("{what} ({d})"),
+        None => what,
+    };
+    let message = match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known: Vec<&str> = node
+                .and_then(|n| n.get("properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            return unexpected
+                .iter()
+                .map(|key| {
+                    let hint = closest(key, &known).map_or_else(
+                        || format!("; known keys: {}", known.join(", ")),
+                        |k| format!("; did you mean `{k}`?"),
+                    );
+                    values.diagnostic(&at.key(key), format!("unknown key{hint}"))
+                })
+                .collect();
+        }
+        ValidationErrorKind::Type { .. } if is_channel_id(at) && instance.is_number() => {
+            "a Discord channel ID must be a quoted string, not a number: YAML and `--set` read it as a \
+             number and Helm rounds numbers this large (123456789012345678 becomes 1.2345678901234568e+18). \
+             Write it in quotes (\"123456789012345678\") or pass it with --set-string"
+                .to_string()
+        }
+        ValidationErrorKind::Type { kind } => {
+            let want = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
+            };
+            expected(format!("expected {}, got {}", article(&want), article(json_type(instance))))
+        }
+        ValidationErrorKind::Pattern { .. } if is_channel_id(at) => {
+            format!("{} is not a Discord channel ID: expected 17 to 20 digits, as a quoted string", shown(instance))
+        }
+        ValidationErrorKind::Pattern { .. } => expected(format!("{} is not allowed here", shown(instance))),
+        ValidationErrorKind::PropertyNames { error } if at.0.len() == 1 && at.0[0] == Segment::Key("agents".into()) => {
+            let name = error.instance().as_str().unwrap_or_default().to_string();
+            return vec![values.diagnostic(
+                &at.key(&name),
+                "not a valid agent name: it becomes part of Kubernetes names, so use lowercase letters, digits \
+                 and '-', start and end with a letter or digit, at most 63 characters",
+            )];
+        }
+        ValidationErrorKind::PropertyNames { error } => {
+            let name = error.instance().as_str().unwrap_or_default().to_string();
+            return vec![values.diagnostic(&at.key(&name), "not a valid name here (environment variable names: letters, digits and '_', not starting with a digit)")];
+        }
+        ValidationErrorKind::Enum { options } => format!("expected one of {options}"),
+        ValidationErrorKind::Required { property } => format!("missing key {property}"),
+        ValidationErrorKind::UniqueItems => "has the same entry twice".to_string(),
+        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
+        ValidationErrorKind::MinLength { limit } => format!("must be at least {limit} characters long"),
+        ValidationErrorKind::MaxLength { limit } => format!("must be at most {limit} characters long"),
+        ValidationErrorKind::MinItems { limit } => format!("needs at least {limit} entries"),
+        ValidationErrorKind::MaxItems { limit } => format!("takes at most {limit} entries"),
+        other => format!("fails the schema's `{}` rule", other.keyword()),
+    };
+    vec![values.diagnostic(at, message)]
+}
+
+fn is_channel_id(at: &YamlPath) -> bool {
+    matches!(at.0.as_slice(), [.., Segment::Key(k), Segment::Index(_)] if k == "allowedChannels")
+}
+
+/// Values are shown in errors only where the schema restricts them to names, paths and IDs,
+/// never the free-form strings that may hold a secret.
+fn shown(instance: &Value) -> String {
+    match instance {
+        Value::String(s) if s.len() <= 80 => format!("{s:?}"),
+        _ => "the value".to_string(),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn article(t: &str) -> String {
+    let word = match t {
+        "object" => "a mapping",
+        "array" => "a list",
+        "string" => "a string",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "true or false",
+        "null" => "null",
+        other => return other.to_string(),
+    };
+    word.to_string()
+}
+
+/// The known key nearest to a typo, if it is near enough to be what was meant.
+fn closest<'k>(typo: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(&typo.to_lowercase(), &k.to_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j]))
+                .min(row[j] + 1)
+                .min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Rules across keys, or beyond what JSON Schema (and so Helm's own check) can say.
+fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled) {
+        let at = YamlPath::root().key("agents").key(name);
+        let discord = at.key("discord");
+        match (!agent.discord.bot_token.is_empty(), agent.discord.existing_secret.is_some()) {
+            (true, true) => {
+                let secret_at = discord.key("existingSecret");
+                problems.push(values.diagnostic(
+                    &discord.key("botToken"),
+                    format!(
+                        "give botToken or existingSecret, not both (existingSecret is set in {}; \
+                         set `existingSecret: null` to use the inline token)",
+                        values.origin(&secret_at)
+                    ),
+                ));
+            }
+            (false, false) => problems.push(values.diagnostic(
+                &discord,
+                "no bot token: set discord.botToken, or discord.existingSecret {name, key} for a Secret you manage",
+            )),
+            _ => {}
+        }
+        if let Some(paths) = &agent.persistence.paths {
+            for (i, p) in paths.iter().enumerate() {
+                if let Err(why) = rules::relative_path(p) {
+                    problems.push(values.diagnostic(
+                        &at.key("persistence").key("paths").index(i),
+                        format!("path {why}"),
+                    ));
+                }
+            }
+        }
+        let s3 = &agent.persistence.s3;
+        if s3.enabled {
+            let s3_at = at.key("persistence").key("s3");
+            if s3.bucket.is_empty() {
+                problems.push(values.diagnostic(
+                    &s3_at.key("bucket"),
+                    "persistence.s3 is enabled but has no bucket",
+                ));
+            } else if let Err(why) = rules::bucket_name(&s3.bucket) {
+                problems.push(values.diagnostic(
+                    &s3_at.key("bucket"),
+                    format!("not a valid S3 bucket name: it {why}"),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_key() {
+        assert_eq!(
+            closest("comand", &["command", "args", "image"]),
+            Some("command")
+        );
+        assert_eq!(closest("xyzzy", &["command", "args"]), None);
+    }
+}

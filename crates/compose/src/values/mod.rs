@@ -1,0 +1,278 @@
+//! Stage 1: load the values. Chart defaults, then `-f` files, then `--set` arguments, merged with
+//! Helm's rules; each layer is kept so a later error can name the file a value came from.
+
+pub mod path;
+pub mod set;
+
+use crate::error::{Diagnostic, Error, Result};
+use path::YamlPath;
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// The chart's own `values.yaml`, the base of every render, as in Helm.
+pub const CHART_DEFAULTS: &str = include_str!("../../../../chart/values.yaml");
+pub const CHART_DEFAULTS_SOURCE: &str = "chart/values.yaml";
+
+/// Where a piece of the values came from.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// A file name, `<stdin>`, or `--set #N` (never the argument itself: it may hold a token).
+    pub source: String,
+    pub values: Value,
+}
+
+/// What the user asked for on the command line, in order.
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(String),
+    Set { arg: String, typed: bool },
+}
+
+/// The merged values and the layers they were made of.
+#[derive(Debug, Clone)]
+pub struct Values {
+    pub merged: Value,
+    pub layers: Vec<Layer>,
+}
+
+impl Values {
+    /// Merges chart defaults, files and `--set` arguments as `helm template` does:
+    /// maps merge, lists and scalars replace, `null` deletes a key.
+    pub fn load(
+        inputs: &[Input],
+        read_stdin: impl FnOnce() -> std::io::Result<String>,
+    ) -> Result<Values> {
+        let defaults = parse_yaml(CHART_DEFAULTS, CHART_DEFAULTS_SOURCE)?;
+        let mut layers = vec![Layer {
+            source: CHART_DEFAULTS_SOURCE.into(),
+            values: defaults,
+        }];
+        let mut stdin = Some(read_stdin);
+        let mut set_count = 0;
+        for input in inputs {
+            match input {
+                Input::File(file) => {
+                    let (source, text) = if file == "-" {
+                        let read = stdin.take().ok_or_else(|| {
+                            Error::input("<stdin>", "", "read twice (`-f -` given twice)")
+                        })?;
+                        (
+                            "<stdin>".to_string(),
+                            read().map_err(|e| Error::input("<stdin>", "", e.to_string()))?,
+                        )
+                    } else {
+                        (file.clone(), read_file(file)?)
+                    };
+                    let values = parse_yaml(&text, &source)?;
+                    layers.push(Layer { source, values });
+                }
+                Input::Set { arg, typed } => {
+                    set_count += 1;
+                    let flag = if *typed { "--set" } else { "--set-string" };
+                    let source = format!("{flag} #{set_count}");
+                    let assignments = set::parse(arg, *typed).map_err(|e| {
+                        Error::input(&source, "", format!("{e} (in `{}`)", redact_set(arg)))
+                    })?;
+                    let mut values = Value::Object(Map::new());
+                    for (path, value) in assignments {
+                        set::assign(&mut values, &path, value);
+                    }
+                    layers.push(Layer { source, values });
+                }
+            }
+        }
+        Ok(Self::from_layers(layers))
+    }
+
+    /// Values that arrive already merged (from Helm through the post-renderer or a KRM input).
+    pub fn from_merged(source: &str, merged: Value) -> Values {
+        Self::from_layers(vec![Layer {
+            source: source.into(),
+            values: merged,
+        }])
+    }
+
+    fn from_layers(layers: Vec<Layer>) -> Values {
+        let mut merged = Value::Object(Map::new());
+        for layer in &layers {
+            merge(&mut merged, &layer.values);
+        }
+        drop_nulls(&mut merged);
+        Values { merged, layers }
+    }
+
+    /// The source that last set `path` (or the nearest enclosing key), for error messages.
+    pub fn origin(&self, path: &YamlPath) -> &str {
+        for depth in (0..=path.0.len()).rev() {
+            let prefix = YamlPath(path.0[..depth].to_vec());
+            if let Some(layer) = self
+                .layers
+                .iter()
+                .rev()
+                .find(|l| prefix.lookup(&l.values).is_some())
+            {
+                return &layer.source;
+            }
+        }
+        self.layers.last().map_or("", |l| &l.source)
+    }
+
+    pub fn diagnostic(&self, path: &YamlPath, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.origin(path), path.to_string(), message)
+    }
+}
+
+fn read_file(file: &str) -> Result<String> {
+    std::fs::read_to_string(Path::new(file)).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
+            _ => e.to_string(),
+        };
+        Error::input(file, "", format!("cannot read values file: {why}"))
+    })
+}
+
+/// A values document: a YAML mapping. Empty files and other YAML types are errors.
+pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
+    let value: Value = serde_yaml::from_str(text).map_err(|e| {
+        Error::input(
+            source,
+            "",
+            format!("not valid YAML: {}", yaml_error_text(&e)),
+        )
+    })?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Err(Error::input(
+            source,
+            "",
+            "the values file is empty (expected a mapping with `agents:`)",
+        )),
+        _ => Err(Error::input(
+            source,
+            "",
+            "expected a mapping at the top (like `agents: ...`)",
+        )),
+    }
+}
+
+/// serde_yaml's message with its position, without echoing the document's text.
+fn yaml_error_text(e: &serde_yaml::Error) -> String {
+    let message = e.to_string();
+    match e.location() {
+        Some(l) if !message.contains("line") => {
+            format!("{message} at line {} column {}", l.line(), l.column())
+        }
+        _ => message,
+    }
+}
+
+/// Helm's merge: maps merge key by key, anything else replaces; a `null` stays to delete later.
+pub fn merge(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn drop_nulls(value: &mut Value) {
+    if let Value::Object(map) = value {
+        map.retain(|_, v| !v.is_null());
+        map.values_mut().for_each(drop_nulls);
+    }
+}
+
+/// A `--set` argument as it may be shown: keys, never values.
+fn redact_set(arg: &str) -> String {
+    set::parse(arg, false).map_or_else(
+        |_| "…".to_string(),
+        |assignments| {
+            assignments
+                .iter()
+                .map(|(p, _)| format!("{p}=…"))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layer(source: &str, values: Value) -> Layer {
+        Layer {
+            source: source.into(),
+            values,
+        }
+    }
+
+    #[test]
+    fn merges_like_helm() {
+        let v = Values::from_layers(vec![
+            layer(
+                "defaults",
+                json!({"a": {"x": 1, "y": [1, 2]}, "b": 1, "gone": {"k": 1}}),
+            ),
+            layer("user.yaml", json!({"a": {"y": [3]}, "gone": null})),
+        ]);
+        assert_eq!(v.merged, json!({"a": {"x": 1, "y": [3]}, "b": 1}));
+    }
+
+    #[test]
+    fn origin_names_the_last_layer_that_set_a_path() {
+        let v = Values::from_layers(vec![
+            layer(
+                "chart/values.yaml",
+                json!({"agents": {"kiro": {"command": "kiro-cli"}}}),
+            ),
+            layer("my.yaml", json!({"agents": {"kiro": {"comand": "x"}}})),
+        ]);
+        let p = YamlPath::root().key("agents").key("kiro");
+        assert_eq!(v.origin(&p.key("comand")), "my.yaml");
+        assert_eq!(v.origin(&p.key("command")), "chart/values.yaml");
+        assert_eq!(v.origin(&p.key("missing")), "my.yaml");
+    }
+
+    #[test]
+    fn rejects_empty_and_non_mapping_documents() {
+        for text in [
+            "",
+            "# only a comment\n",
+            "- a list\n",
+            "just text",
+            "a: [unclosed",
+        ] {
+            let err = parse_yaml(text, "bad.yaml").unwrap_err();
+            assert!(err.to_string().starts_with("error: bad.yaml: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn set_errors_never_echo_values() {
+        let err = Values::load(
+            &[Input::Set {
+                arg: "agents.a.discord.botToken=s3cret,oops".into(),
+                typed: true,
+            }],
+            || Ok(String::new()),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("--set #1") && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
+}

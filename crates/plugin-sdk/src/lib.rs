@@ -1,0 +1,187 @@
+//! Write a `compose` plugin for a coding-agent CLI in a few lines of Rust.
+//!
+//! ```ignore
+//! use compose_plugin_sdk::*;
+//!
+//! struct Opencode;
+//!
+//! impl Plugin for Opencode {
+//!     fn info() -> PluginInfo {
+//!         PluginInfo::new("opencode", env!("CARGO_PKG_VERSION"), "opencode over ACP", &["opencode"])
+//!     }
+//!     fn defaults(_agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>> {
+//!         Ok(AgentDefaults::new("ghcr.io/example/agent-broker-opencode", "opencode", &["acp"], "/home/agent")
+//!             .persist_dir(".local/share/opencode")
+//!             .instruction_file("AGENTS.md")
+//!             .login_command("opencode auth login"))
+//!     }
+//! }
+//!
+//! export_plugin!(Opencode);
+//! ```
+//! Build with `cargo build --release --target wasm32-wasip2` and check the result with
+//! `compose plugin check target/wasm32-wasip2/release/<name>.wasm`.
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../schemas/plugin.wit",
+        world: "compose-plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_compose_plugin",
+        default_bindings_module: "compose_plugin_sdk::bindings",
+    });
+}
+
+pub use bindings::exports::agent_broker::compose_plugin::cli_plugin::{
+    AgentDefaults, Diagnostic, HomePath, PathKind, PluginInfo,
+};
+pub use serde_json::Value;
+
+/// One CLI's knowledge. Both functions must be pure: same input, same answer.
+pub trait Plugin {
+    fn info() -> PluginInfo;
+    fn defaults(agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>>;
+}
+
+/// Exports a type implementing [`Plugin`] as the component's `cli-plugin` interface.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        pub struct __ComposePluginExport;
+
+        impl $crate::bindings::exports::agent_broker::compose_plugin::cli_plugin::Guest for __ComposePluginExport {
+            fn info() -> $crate::PluginInfo {
+                <$plugin as $crate::Plugin>::info()
+            }
+            fn defaults(agent: String) -> Result<$crate::AgentDefaults, Vec<$crate::Diagnostic>> {
+                $crate::Agent::parse(&agent).and_then(|a| <$plugin as $crate::Plugin>::defaults(&a))
+            }
+        }
+
+        $crate::bindings::__export_compose_plugin!(__ComposePluginExport with_types_in $crate::bindings);
+    };
+}
+
+/// One agent's values as the operator wrote them (after merging), plus its `name`.
+pub struct Agent {
+    values: Value,
+}
+
+impl Agent {
+    #[doc(hidden)]
+    pub fn parse(json: &str) -> Result<Agent, Vec<Diagnostic>> {
+        serde_json::from_str(json)
+            .map(|values| Agent { values })
+            .map_err(|e| {
+                vec![Diagnostic {
+                    path: String::new(),
+                    message: format!("values are not JSON: {e}"),
+                }]
+            })
+    }
+
+    /// The agent's name (the key under `agents`).
+    pub fn name(&self) -> &str {
+        self.str("name").unwrap_or_default()
+    }
+
+    /// A value by dotted path, e.g. `image.tag`.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        path.split('.').try_fold(&self.values, |v, key| v.get(key))
+    }
+
+    /// A non-empty string by dotted path.
+    pub fn str(&self, path: &str) -> Option<&str> {
+        self.get(path)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn values(&self) -> &Value {
+        &self.values
+    }
+}
+
+impl PluginInfo {
+    pub fn new(name: &str, version: &str, summary: &str, commands: &[&str]) -> Self {
+        PluginInfo {
+            name: name.into(),
+            version: version.into(),
+            summary: summary.into(),
+            commands: commands.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+}
+
+impl AgentDefaults {
+    pub fn new(image: &str, command: &str, args: &[&str], home: &str) -> Self {
+        AgentDefaults {
+            image: image.into(),
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            home: home.into(),
+            persist: Vec::new(),
+            disposable: Vec::new(),
+            instruction_files: Vec::new(),
+            login_command: String::new(),
+            env: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A directory under $HOME to restore and back up.
+    pub fn persist_dir(mut self, path: &str) -> Self {
+        self.persist.push(HomePath {
+            path: path.into(),
+            kind: PathKind::Directory,
+        });
+        self
+    }
+
+    /// A single file under $HOME to restore and back up.
+    pub fn persist_file(mut self, path: &str) -> Self {
+        self.persist.push(HomePath {
+            path: path.into(),
+            kind: PathKind::File,
+        });
+        self
+    }
+
+    /// A cache under $HOME that is never backed up.
+    pub fn disposable(mut self, path: &str) -> Self {
+        self.disposable.push(path.into());
+        self
+    }
+
+    /// Where the agent's `agentsMd` is mounted, relative to $HOME.
+    pub fn instruction_file(mut self, path: &str) -> Self {
+        self.instruction_files.push(path.into());
+        self
+    }
+
+    pub fn login_command(mut self, command: &str) -> Self {
+        self.login_command = command.into();
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn warning(mut self, message: impl Into<String>) -> Self {
+        self.warnings.push(message.into());
+        self
+    }
+}
+
+impl Diagnostic {
+    pub fn new(path: &str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
