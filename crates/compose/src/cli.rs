@@ -63,7 +63,8 @@ pub enum PluginCommand {
     /// Print a plugin's defaults for an agent with no values, as YAML.
     Inspect {
         /// A loaded plugin's name, or a .wasm file.
-        plugin: String,
+        #[arg(value_name = "NAME|FILE")]
+        target: String,
         #[command(flatten)]
         plugins: PluginArgs,
     },
@@ -222,7 +223,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                 stderr: Vec::new(),
             })
         }
-        PluginCommand::Inspect { plugin, plugins } => {
+        PluginCommand::Inspect { target: plugin, plugins } => {
             let mut loaded = Plugins::load(&plugins.options())?;
             let found = if plugin.ends_with(".wasm") || plugin.contains('/') {
                 Some(loaded.by_path(std::path::Path::new(&plugin))?)
@@ -369,4 +370,13 @@ pub fn print(out: &Output) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.stdout.as_bytes())?;
     stdout.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -102,7 +102,10 @@ fn describe(
         ValidationErrorKind::Pattern { .. } if is_channel_id(at) => {
             format!("{} is not a Discord channel ID: expected 17 to 20 digits, as a quoted string", shown(instance))
         }
-        ValidationErrorKind::Pattern { .. } => expected(format!("{} is not allowed here", shown(instance))),
+        ValidationErrorKind::Pattern { .. } => match description {
+            Some(d) => format!("{} is not valid here: {d}", shown(instance)),
+            None => format!("{} is not valid here", shown(instance)),
+        },
         ValidationErrorKind::PropertyNames { error } if at.0.len() == 1 && at.0[0] == Segment::Key("agents".into()) => {
             let name = error.instance().as_str().unwrap_or_default().to_string();
             return vec![values.diagnostic(

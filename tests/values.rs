@@ -1,0 +1,284 @@
+//! The values side of `compose`: what renders, and every bad input with its own clear error.
+
+mod common;
+use common::*;
+
+const TOKEN: &str = "tok-1234567890-SECRET";
+
+fn agent(extra: &str) -> String {
+    format!(
+        "agents:\n  kiro:\n    enabled: false\n  demo:\n    plugin: kiro\n    discord:\n      botToken: {TOKEN}\n      allowedChannels: [\"123456789012345678\"]\n{extra}"
+    )
+}
+
+#[test]
+fn four_agents_give_twelve_documents_named_after_the_agents() {
+    let run = compose(&["-f", &fixture("four-agents.yaml")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    assert_eq!(docs.len(), 12);
+    for agent in ["kiro", "claude", "codex", "gemini"] {
+        for kind in ["Deployment", "ConfigMap", "Secret"] {
+            find(&docs, kind, &format!("agent-broker-{agent}"));
+        }
+    }
+}
+
+#[test]
+fn chart_values_render_as_the_reviewed_golden_file() {
+    let run = compose(&["-f", "chart/values.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let golden = repo().join("tests/golden/chart-values.yaml");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &run.stdout).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(run.stdout, expected, "output differs from tests/golden/chart-values.yaml; review before UPDATE_GOLDEN=1");
+}
+
+#[test]
+fn plugin_defaults_fill_in_what_the_values_leave_out() {
+    let (_d, file) = values_file(&agent(""));
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let deployment = find(&docs, "Deployment", "agent-broker-demo");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(deployment["spec"]["strategy"]["type"].as_str(), Some("Recreate"));
+    assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(1));
+    assert_eq!(pod["containers"][0]["image"].as_str(), Some("ghcr.io/thepagent/agent-broker:0.4.0"));
+    assert_eq!(pod["containers"][0]["workingDir"].as_str(), Some("/home/agent"));
+    let config = find(&docs, "ConfigMap", "agent-broker-demo")["data"]["config.toml"].as_str().unwrap().to_string();
+    assert!(config.contains("command = \"kiro-cli\""), "{config}");
+    assert!(config.contains("args = [\"acp\", \"--trust-all-tools\"]"), "{config}");
+    assert!(config.contains("bot_token = \"${DISCORD_BOT_TOKEN}\""), "{config}");
+    assert!(!run.stdout.contains(TOKEN), "the token is only base64 in the Secret");
+}
+
+#[test]
+fn explicit_values_win_over_the_plugin() {
+    let (_d, file) = values_file(&agent(
+        "    command: kiro-cli\n    args: [acp]\n    workingDir: /home/node\n    image: {repository: registry.example/ab, tag: \"1.2\"}\n",
+    ));
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let container = &find(&docs, "Deployment", "agent-broker-demo")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"].as_str(), Some("registry.example/ab:1.2"));
+    assert_eq!(container["workingDir"].as_str(), Some("/home/node"));
+    let config = find(&docs, "ConfigMap", "agent-broker-demo")["data"]["config.toml"].as_str().unwrap().to_string();
+    assert!(config.contains("args = [\"acp\"]\n"), "{config}");
+}
+
+#[test]
+fn set_and_set_string_merge_like_helm() {
+    let run = compose(&[
+        "-f",
+        &fixture("four-agents.yaml"),
+        "--set",
+        "agents.codex.pool.maxSessions=3,agents.claude.enabled=false",
+        "--set-string",
+        "agents.codex.discord.allowedChannels={623456789012345678}",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    assert_eq!(docs.len(), 9, "claude is disabled");
+    let config = find(&docs, "ConfigMap", "agent-broker-codex")["data"]["config.toml"].as_str().unwrap().to_string();
+    assert!(config.contains("max_sessions = 3"), "{config}");
+    assert!(config.contains("allowed_channels = [\"623456789012345678\"]"), "lists replace: {config}");
+}
+
+#[test]
+fn values_can_come_from_stdin_and_output_can_go_to_a_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("manifests");
+    let run = compose_with_stdin(&["-f", "-", "--output-dir", dir.to_str().unwrap()], &agent(""));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let written = std::fs::read_to_string(dir.join("demo.yaml")).unwrap();
+    assert_eq!(documents(&written).len(), 3);
+}
+
+#[test]
+fn release_name_and_namespace_shape_the_names() {
+    let (_d, file) = values_file(&agent(""));
+    let run = compose(&["-f", &file, "--release-name", "prod", "--namespace", "bots"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let d = find(&docs, "Deployment", "prod-agent-broker-demo");
+    assert_eq!(d["metadata"]["namespace"].as_str(), Some("bots"));
+    assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/instance"].as_str(), Some("prod"));
+}
+
+#[test]
+fn a_long_agent_name_is_cut_to_63_characters() {
+    let long = format!("a{}", "-x".repeat(30));
+    let yaml = format!("{}  {long}:\n    plugin: codex\n    discord: {{botToken: t, allowedChannels: []}}\n", agent(""));
+    let (_d, file) = values_file(&yaml);
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for doc in documents(&run.stdout) {
+        assert!(doc["metadata"]["name"].as_str().unwrap().len() <= 63);
+    }
+}
+
+#[test]
+fn disabled_agents_produce_nothing() {
+    let (_d, file) = values_file("agents:\n  kiro:\n    enabled: false\n");
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn version_help_and_completion() {
+    assert!(compose(&["--version"]).stdout.starts_with("compose 0.4.0"));
+    let help = compose(&["--help"]).stdout;
+    for text in ["--set-string", "--output-dir", "--plugin", "Examples:", "post-render"] {
+        assert!(help.contains(text), "--help lacks {text}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let run = compose(&["completion", shell]);
+        assert_eq!(run.code, 0);
+        assert!(run.stdout.contains("compose"));
+    }
+}
+
+// ---- bad input: exit 2, nothing on stdout, the file and the YAML path named ----
+
+#[test]
+fn a_typo_in_a_key_is_an_error_with_a_suggestion() {
+    let (_d, file) = values_file(&agent("    comand: kiro-cli\n"));
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.comand", "did you mean `command`"]);
+}
+
+#[test]
+fn a_wrong_type_is_an_error() {
+    let (_d, file) = values_file(&agent("    pool: {maxSessions: ten}\n"));
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.pool.maxSessions", "expected an integer, got a string"]);
+}
+
+#[test]
+fn an_agent_name_that_is_not_a_dns_label_is_an_error() {
+    let (_d, file) = values_file("agents:\n  My_Agent:\n    plugin: kiro\n    discord: {botToken: t}\n");
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.My_Agent", "not a valid agent name"]);
+}
+
+#[test]
+fn a_numeric_channel_id_in_a_file_is_an_error_that_says_to_quote_it() {
+    let (_d, file) = values_file(&agent("").replace("[\"123456789012345678\"]", "[123456789012345678]"));
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &[&file, "agents.demo.discord.allowedChannels[0]", "quoted string", "--set-string"],
+    );
+}
+
+#[test]
+fn a_numeric_channel_id_from_set_is_an_error_that_says_to_use_set_string() {
+    let (_d, file) = values_file(&agent(""));
+    let run = compose(&["-f", &file, "--set", "agents.demo.discord.allowedChannels={123456789012345678}"]);
+    assert_input_error(&run, &["--set #1", "agents.demo.discord.allowedChannels[0]", "--set-string"]);
+}
+
+#[test]
+fn a_channel_id_that_is_not_digits_is_an_error() {
+    let (_d, file) = values_file(&agent("").replace("123456789012345678", "general"));
+    assert_input_error(&compose(&["-f", &file]), &["agents.demo.discord.allowedChannels[0]", "\"general\" is not a Discord channel ID"]);
+}
+
+#[test]
+fn both_a_token_and_an_existing_secret_is_an_error_without_the_token() {
+    let (_d, file) = values_file(&agent("").replace("    discord:\n", "    discord:\n      existingSecret: {name: s, key: k}\n"));
+    let run = compose(&["-f", &file]);
+    assert_input_error(&run, &[&file, "agents.demo.discord.botToken", "not both"]);
+    assert!(!run.stderr.contains(TOKEN));
+}
+
+#[test]
+fn neither_a_token_nor_an_existing_secret_is_an_error() {
+    let (_d, file) = values_file("agents:\n  kiro:\n    enabled: false\n  demo:\n    plugin: kiro\n");
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.discord", "no bot token"]);
+}
+
+#[test]
+fn the_chart_examples_secret_and_an_inline_token_conflict_with_a_hint() {
+    let (_d, file) = values_file(&format!("agents:\n  kiro:\n    discord: {{botToken: {TOKEN}}}\n"));
+    let run = compose(&["-f", &file]);
+    assert_input_error(&run, &["agents.kiro.discord.botToken", "existingSecret is set in chart/values.yaml", "existingSecret: null"]);
+    assert!(!run.stderr.contains(TOKEN));
+}
+
+#[test]
+fn an_absolute_persistence_path_is_an_error() {
+    let (_d, file) = values_file(&agent("    persistence: {paths: [/etc/passwd]}\n"));
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.persistence.paths[0]", "\"/etc/passwd\""]);
+}
+
+#[test]
+fn a_dot_dot_persistence_path_is_an_error() {
+    let (_d, file) = values_file(&agent("    persistence: {paths: [.kiro/../../etc]}\n"));
+    assert_input_error(&compose(&["-f", &file]), &["agents.demo.persistence.paths[0]", "no '..'"]);
+}
+
+#[test]
+fn a_persistence_path_with_shell_characters_is_an_error() {
+    for bad in ["'a;rm -rf x'", "'$(id)'", "'a b'", "'a`b`'"] {
+        let (_d, file) = values_file(&agent(&format!("    persistence: {{paths: [{bad}]}}\n")));
+        assert_input_error(&compose(&["-f", &file]), &["agents.demo.persistence.paths[0]"]);
+    }
+}
+
+#[test]
+fn a_values_file_that_is_not_yaml_is_an_error() {
+    let (_d, file) = values_file("agents: [unclosed\n  kiro: {\n");
+    assert_input_error(&compose(&["-f", &file]), &[&file, "not valid YAML", "line"]);
+}
+
+#[test]
+fn a_missing_values_file_is_an_error() {
+    assert_input_error(&compose(&["-f", "no/such/values.yaml"]), &["no/such/values.yaml", "no such file"]);
+}
+
+#[test]
+fn an_empty_values_file_is_an_error() {
+    let (_d, file) = values_file("# nothing here\n");
+    assert_input_error(&compose(&["-f", &file]), &[&file, "empty"]);
+}
+
+#[test]
+fn a_malformed_set_argument_is_an_error_that_hides_values() {
+    let run = compose(&["--set", &format!("agents.demo.discord.botToken={TOKEN},oops")]);
+    assert_input_error(&run, &["--set #1", "no value"]);
+    assert!(!run.stderr.contains(TOKEN));
+}
+
+#[test]
+fn a_bad_release_name_is_an_error() {
+    assert_input_error(&compose(&["--release-name", "Bad_Name"]), &["--release-name"]);
+}
+
+#[test]
+fn an_unknown_plugin_name_lists_the_loaded_plugins() {
+    let (_d, file) = values_file(&agent("").replace("plugin: kiro", "plugin: opencode"));
+    assert_input_error(&compose(&["-f", &file]), &["agents.demo.plugin", "no plugin named `opencode`", "kiro (commands: kiro-cli)"]);
+}
+
+#[test]
+fn an_agent_with_neither_plugin_nor_explicit_settings_is_an_error() {
+    let (_d, file) = values_file(&agent("    command: mystery-cli\n").replace("    plugin: kiro\n", ""));
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &["agents.demo", "no loaded plugin claims the command `mystery-cli`", "args, workingDir, persistence.paths", "gemini"],
+    );
+}
+
+#[test]
+fn an_agent_that_names_everything_needs_no_plugin() {
+    let (_d, file) = values_file(
+        &agent("    command: mystery-cli\n    args: [--acp]\n    workingDir: /home/agent\n    persistence: {paths: [.mystery]}\n")
+            .replace("    plugin: kiro\n", ""),
+    );
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("command = \"mystery-cli\""));
+}
