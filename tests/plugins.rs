@@ -1,0 +1,248 @@
+//! Plugins: the bundled four, a new one from the author's guide, and every way a plugin can be bad.
+
+mod common;
+use common::*;
+
+fn test_plugin(name: &str) -> String {
+    fixture(&format!("plugins/{name}.wasm"))
+}
+
+/// Values with one agent served by `plugin`, misbehaving as `mode` asks.
+fn misbehave(mode: &str) -> (tempfile::TempDir, String) {
+    values_file(&format!(
+        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+        test_plugin("misbehaving")
+    ))
+}
+
+fn assert_plugin_error(mode: &str, expected: &[&str]) {
+    let (_d, file) = misbehave(mode);
+    let run = compose(&["-f", &file]);
+    let mut all = vec!["misbehaving.wasm", "agents.bad"];
+    all.extend_from_slice(expected);
+    assert_input_error(&run, &all);
+}
+
+#[test]
+fn bundled_plugins_fill_in_command_args_home_and_paths() {
+    for (plugin, command, args, image, paths) in [
+        (
+            "kiro",
+            "kiro-cli",
+            "[\"acp\", \"--trust-all-tools\"]",
+            "ghcr.io/thepagent/agent-broker:",
+            "d .local/share/kiro-cli\nd .kiro/settings\nd .kiro/steering",
+        ),
+        (
+            "claude",
+            "claude-agent-acp",
+            "[]",
+            "ghcr.io/thepagent/agent-broker-claude:",
+            "f .claude.json\nd .claude cache debug statsig shell-snapshots todos",
+        ),
+        ("codex", "codex-acp", "[]", "ghcr.io/thepagent/agent-broker-codex:", "d .codex log"),
+        ("gemini", "gemini", "[\"--experimental-acp\"]", "ghcr.io/thepagent/agent-broker-gemini:", "d .gemini tmp"),
+    ] {
+        let (_d, file) = values_file(&format!(
+            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    discord: {{botToken: t, allowedChannels: []}}\n    persistence: {{s3: {{enabled: true, bucket: logins}}}}\n"
+        ));
+        let run = compose(&["-f", &file]);
+        assert_eq!(run.code, 0, "{plugin}: {}", run.stderr);
+        let docs = documents(&run.stdout);
+        let config = find(&docs, "ConfigMap", "agent-broker-a")["data"]["config.toml"].as_str().unwrap().to_string();
+        assert!(config.contains(&format!("command = \"{command}\"\nargs = {args}\n")), "{plugin}: {config}");
+        let pod = &find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"];
+        assert!(pod["containers"][0]["image"].as_str().unwrap().starts_with(image), "{plugin}");
+        assert_eq!(pod["containers"][0]["env"][0]["value"].as_str(), Some("/home/agent"), "{plugin}: HOME");
+        let restore_env = pod["initContainers"][0]["env"].as_sequence().unwrap();
+        let persisted = restore_env.iter().find(|e| e["name"].as_str() == Some("PERSIST_PATHS")).unwrap();
+        assert_eq!(persisted["value"].as_str(), Some(paths), "{plugin}");
+    }
+}
+
+#[test]
+fn a_plugin_is_chosen_by_the_command_it_claims() {
+    let (_d, file) = values_file(
+        "agents:\n  kiro: {enabled: false}\n  g:\n    command: gemini\n    discord: {botToken: t, allowedChannels: []}\n",
+    );
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("agent-broker.dev/plugin: gemini@0.1.0"));
+    assert!(run.stdout.contains("GEMINI.md") || run.stdout.contains("NO_BROWSER"));
+}
+
+#[test]
+fn a_new_plugin_from_the_guide_is_picked_up_with_plugin_and_nothing_else() {
+    let (_d, file) = values_file(
+        "agents:\n  kiro: {enabled: false}\n  oc:\n    command: opencode\n    discord: {botToken: t, allowedChannels: []}\n    agentsMd: hi\n",
+    );
+    let without = compose(&["-f", &file]);
+    assert_input_error(&without, &["agents.oc", "no loaded plugin claims the command `opencode`"]);
+    let run = compose(&["-f", &file, "--plugin", &test_plugin("opencode")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let pod = &find(&docs, "Deployment", "agent-broker-oc")["spec"]["template"]["spec"];
+    assert!(pod["containers"][0]["image"].as_str().unwrap().starts_with("ghcr.io/example/agent-broker-opencode:"));
+    let mounts = pod["containers"][0]["volumeMounts"].as_sequence().unwrap();
+    assert!(mounts.iter().any(|m| m["mountPath"].as_str() == Some("/home/agent/AGENTS.md")));
+    let config = find(&docs, "ConfigMap", "agent-broker-oc")["data"]["config.toml"].as_str().unwrap().to_string();
+    assert!(config.contains("command = \"opencode\"\nargs = [\"acp\"]"), "{config}");
+}
+
+#[test]
+fn plugin_dir_loads_every_wasm_file_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(test_plugin("opencode"), dir.path().join("opencode.wasm")).unwrap();
+    let run = compose(&["plugin", "list", "--plugin-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in ["kiro", "claude", "codex", "gemini", "opencode"] {
+        assert!(run.stdout.lines().any(|l| l.starts_with(name)), "{name} missing:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_command_line_plugin_replaces_a_bundled_one_of_the_same_name() {
+    // A copy of the codex plugin's file, given on the command line, shows as its source.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("my-codex.wasm");
+    std::fs::copy(repo().join("plugins/codex.wasm"), &copy).unwrap();
+    let run = compose(&["plugin", "list", "--plugin", copy.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let codex: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("codex ")).collect();
+    assert_eq!(codex.len(), 1, "{}", run.stdout);
+    assert!(codex[0].contains("my-codex.wasm"), "{}", run.stdout);
+}
+
+#[test]
+fn plugin_list_inspect_and_check() {
+    let list = compose(&["plugin", "list"]);
+    assert_eq!(list.code, 0);
+    assert!(
+        list.stdout.contains("kiro") && list.stdout.contains("kiro.wasm (bundled)") && list.stdout.contains("kiro-cli")
+    );
+    let inspect = compose(&["plugin", "inspect", "claude"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+    let described: serde_yaml::Value = serde_yaml::from_str(&inspect.stdout).unwrap();
+    assert_eq!(described["defaults"]["persist"][0]["path"].as_str(), Some(".claude.json"));
+    assert_eq!(described["defaults"]["persist"][0]["kind"].as_str(), Some("file"));
+    assert_eq!(described["defaults"]["loginCommand"].as_str(), Some("claude auth login"));
+    for bundled in ["kiro", "claude", "codex", "gemini"] {
+        let check = compose(&["plugin", "check", &format!("plugins/{bundled}.wasm")]);
+        assert_eq!(check.code, 0, "{bundled}: {}", check.stderr);
+        assert!(check.stdout.contains("ok:"), "{}", check.stdout);
+    }
+}
+
+// ---- bad plugins: exit 2, nothing on stdout, the plugin file and the agent named ----
+
+#[test]
+fn a_file_that_is_not_wasm_is_rejected() {
+    let (_d, file) = values_file("not wasm at all");
+    let run = compose(&["plugin", "check", &file]);
+    assert_input_error(&run, &[&file, "not a WebAssembly file"]);
+}
+
+#[test]
+fn a_core_module_is_rejected_as_not_a_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("core.wasm");
+    std::fs::write(&path, b"\0asm\x01\0\0\0").unwrap();
+    let run = compose(&["--plugin", path.to_str().unwrap()]);
+    assert_input_error(&run, &["core.wasm", "core WebAssembly module, not a component"]);
+}
+
+#[test]
+fn a_component_of_another_world_is_rejected() {
+    let run = compose(&["plugin", "check", &test_plugin("stranger")]);
+    assert_input_error(
+        &run,
+        &[
+            "stranger.wasm",
+            "does not export `agent-broker:compose-plugin/cli-plugin@0.1.0`",
+            "example:greeter/greet@1.0.0",
+        ],
+    );
+}
+
+#[test]
+fn a_plugin_of_another_interface_version_is_rejected_with_both_versions() {
+    let run = compose(&["plugin", "check", &test_plugin("future")]);
+    assert_input_error(&run, &["future.wasm", "speaks plugin interface 0.2.0; this compose speaks 0.1.0"]);
+}
+
+#[test]
+fn a_trap_in_the_plugin_is_reported() {
+    assert_plugin_error("trap", &["crashed", "the plugin panicked on purpose"]);
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_deadline() {
+    let started = std::time::Instant::now();
+    assert_plugin_error("loop", &["CPU deadline"]);
+    // The deadline is about one second; leave room for a slow machine, not for a hang.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_memory_bomb_is_stopped_at_the_cap() {
+    assert_plugin_error("memory", &["memory cap of 128 MiB"]);
+}
+
+#[test]
+fn an_oversized_answer_is_rejected() {
+    assert_plugin_error("oversized", &["more than the 65536 allowed"]);
+}
+
+#[test]
+fn an_absolute_path_from_a_plugin_is_rejected() {
+    assert_plugin_error("absolute", &["persisted path \"/etc\"", "not absolute"]);
+}
+
+#[test]
+fn a_dot_dot_path_from_a_plugin_is_rejected() {
+    assert_plugin_error("dotdot", &["persisted path \".config/../../etc\"", "`..`"]);
+}
+
+#[test]
+fn shell_metacharacters_in_a_plugin_path_are_rejected() {
+    assert_plugin_error("shell", &["persisted path", "contains ';'"]);
+}
+
+#[test]
+fn a_bad_image_from_a_plugin_is_rejected() {
+    assert_plugin_error("image", &["is not an image repository"]);
+}
+
+#[test]
+fn a_plugin_that_rejects_the_values_is_reported_at_its_path() {
+    assert_plugin_error("reject", &["agents.bad.env.MISBEHAVE", "this plugin rejects these values"]);
+}
+
+#[test]
+fn two_plugins_claiming_one_command_are_rejected() {
+    let run = compose(&["--plugin", &test_plugin("opencode"), "--plugin", &test_plugin("misbehaving")]);
+    assert_input_error(&run, &["misbehaving.wasm", "claims the command `opencode`", "plugin `opencode`"]);
+}
+
+#[test]
+fn a_corrupt_cache_entry_is_ignored_and_rebuilt() {
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("COMPOSE_CACHE_DIR", cache.path().to_str().unwrap())];
+    let first = compose_env(&["plugin", "list"], &env);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let entries: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(entries.len(), 4, "one compiled entry per bundled plugin");
+    for entry in &entries {
+        let mut bytes = std::fs::read(entry).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(entry, bytes).unwrap();
+    }
+    let second = compose_env(&["plugin", "list"], &env);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.stdout, first.stdout);
+}

@@ -33,7 +33,10 @@ fn chart_values_render_as_the_reviewed_golden_file() {
         std::fs::write(&golden, &run.stdout).unwrap();
     }
     let expected = std::fs::read_to_string(&golden).unwrap();
-    assert_eq!(run.stdout, expected, "output differs from tests/golden/chart-values.yaml; review before UPDATE_GOLDEN=1");
+    assert_eq!(
+        run.stdout, expected,
+        "output differs from tests/golden/chart-values.yaml; review before UPDATE_GOLDEN=1"
+    );
 }
 
 #[test]
@@ -113,7 +116,8 @@ fn release_name_and_namespace_shape_the_names() {
 #[test]
 fn a_long_agent_name_is_cut_to_63_characters() {
     let long = format!("a{}", "-x".repeat(30));
-    let yaml = format!("{}  {long}:\n    plugin: codex\n    discord: {{botToken: t, allowedChannels: []}}\n", agent(""));
+    let yaml =
+        format!("{}  {long}:\n    plugin: codex\n    discord: {{botToken: t, allowedChannels: []}}\n", agent(""));
     let (_d, file) = values_file(&yaml);
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -155,7 +159,10 @@ fn a_typo_in_a_key_is_an_error_with_a_suggestion() {
 #[test]
 fn a_wrong_type_is_an_error() {
     let (_d, file) = values_file(&agent("    pool: {maxSessions: ten}\n"));
-    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.pool.maxSessions", "expected an integer, got a string"]);
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &[&file, "agents.demo.pool.maxSessions", "expected an integer, got a string"],
+    );
 }
 
 #[test]
@@ -183,12 +190,16 @@ fn a_numeric_channel_id_from_set_is_an_error_that_says_to_use_set_string() {
 #[test]
 fn a_channel_id_that_is_not_digits_is_an_error() {
     let (_d, file) = values_file(&agent("").replace("123456789012345678", "general"));
-    assert_input_error(&compose(&["-f", &file]), &["agents.demo.discord.allowedChannels[0]", "\"general\" is not a Discord channel ID"]);
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &["agents.demo.discord.allowedChannels[0]", "\"general\" is not a Discord channel ID"],
+    );
 }
 
 #[test]
 fn both_a_token_and_an_existing_secret_is_an_error_without_the_token() {
-    let (_d, file) = values_file(&agent("").replace("    discord:\n", "    discord:\n      existingSecret: {name: s, key: k}\n"));
+    let (_d, file) =
+        values_file(&agent("").replace("    discord:\n", "    discord:\n      existingSecret: {name: s, key: k}\n"));
     let run = compose(&["-f", &file]);
     assert_input_error(&run, &[&file, "agents.demo.discord.botToken", "not both"]);
     assert!(!run.stderr.contains(TOKEN));
@@ -204,7 +215,10 @@ fn neither_a_token_nor_an_existing_secret_is_an_error() {
 fn the_chart_examples_secret_and_an_inline_token_conflict_with_a_hint() {
     let (_d, file) = values_file(&format!("agents:\n  kiro:\n    discord: {{botToken: {TOKEN}}}\n"));
     let run = compose(&["-f", &file]);
-    assert_input_error(&run, &["agents.kiro.discord.botToken", "existingSecret is set in chart/values.yaml", "existingSecret: null"]);
+    assert_input_error(
+        &run,
+        &["agents.kiro.discord.botToken", "existingSecret is set in chart/values.yaml", "existingSecret: null"],
+    );
     assert!(!run.stderr.contains(TOKEN));
 }
 
@@ -260,7 +274,10 @@ fn a_bad_release_name_is_an_error() {
 #[test]
 fn an_unknown_plugin_name_lists_the_loaded_plugins() {
     let (_d, file) = values_file(&agent("").replace("plugin: kiro", "plugin: opencode"));
-    assert_input_error(&compose(&["-f", &file]), &["agents.demo.plugin", "no plugin named `opencode`", "kiro (commands: kiro-cli)"]);
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &["agents.demo.plugin", "no plugin named `opencode`", "kiro (commands: kiro-cli)"],
+    );
 }
 
 #[test]
@@ -268,7 +285,12 @@ fn an_agent_with_neither_plugin_nor_explicit_settings_is_an_error() {
     let (_d, file) = values_file(&agent("    command: mystery-cli\n").replace("    plugin: kiro\n", ""));
     assert_input_error(
         &compose(&["-f", &file]),
-        &["agents.demo", "no loaded plugin claims the command `mystery-cli`", "args, workingDir, persistence.paths", "gemini"],
+        &[
+            "agents.demo",
+            "no loaded plugin claims the command `mystery-cli`",
+            "args, workingDir, persistence.paths",
+            "gemini",
+        ],
     );
 }
 

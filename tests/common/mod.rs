@@ -73,3 +73,18 @@ pub fn find<'a>(docs: &'a [serde_yaml::Value], kind: &str, name: &str) -> &'a se
         .find(|d| d["kind"].as_str() == Some(kind) && d["metadata"]["name"].as_str() == Some(name))
         .unwrap_or_else(|| panic!("no {kind}/{name}"))
 }
+
+/// Runs compose with extra environment variables.
+pub fn compose_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compose"));
+    cmd.args(args).current_dir(repo()).env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("compose runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}

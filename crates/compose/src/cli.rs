@@ -138,10 +138,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Some(Command::Completion { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "compose", &mut buf);
-            Ok(Output {
-                stdout: String::from_utf8_lossy(&buf).into_owned(),
-                stderr: Vec::new(),
-            })
+            Ok(Output { stdout: String::from_utf8_lossy(&buf).into_owned(), stderr: Vec::new() })
         }
     }
 }
@@ -165,26 +162,14 @@ fn render(args: RenderArgs) -> Result<Output> {
     }
     // Helm's order: files, then --set, then --set-string.
     let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
-        .chain(args.set.iter().map(|arg| Input::Set {
-            arg: arg.clone(),
-            typed: true,
-        }))
-        .chain(args.set_string.iter().map(|arg| Input::Set {
-            arg: arg.clone(),
-            typed: false,
-        }))
+        .chain(args.set.iter().map(|arg| Input::Set { arg: arg.clone(), typed: true }))
+        .chain(args.set_string.iter().map(|arg| Input::Set { arg: arg.clone(), typed: false }))
         .collect();
     let values = Values::load(&inputs, read_stdin)?;
     let release = crate::release(&args.release_name, args.namespace.clone());
     let rendered = crate::render(&values, &release, &args.plugins.options())?;
-    let mut out = Output {
-        stderr: rendered
-            .warnings
-            .iter()
-            .map(|w| format!("warning: {w}"))
-            .collect(),
-        ..Output::default()
-    };
+    let mut out =
+        Output { stderr: rendered.warnings.iter().map(|w| format!("warning: {w}")).collect(), ..Output::default() };
     match &args.output_dir {
         Some(dir) => {
             for path in emit::to_dir(&rendered.documents, dir)? {
@@ -234,19 +219,12 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                 Some(p) => p,
                 None => {
                     let known = loaded.summary();
-                    return Err(Error::input(
-                        &plugin,
-                        "",
-                        format!("no plugin by that name; loaded: {known}"),
-                    ));
+                    return Err(Error::input(&plugin, "", format!("no plugin by that name; loaded: {known}")));
                 }
             };
             let answer = p.defaults(&json!({"name": "example"}).to_string(), "agents.example")?;
             let described = describe(p, &answer);
-            Ok(Output {
-                stdout: serde_yaml::to_string(&described).expect("YAML"),
-                stderr: Vec::new(),
-            })
+            Ok(Output { stdout: serde_yaml::to_string(&described).expect("YAML"), stderr: Vec::new() })
         }
         PluginCommand::Check { file } => check(&file),
     }
@@ -254,11 +232,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
 
 /// Loads, calls with sample agents, and checks every answer; a plugin that passes renders.
 fn check(file: &std::path::Path) -> Result<Output> {
-    let options = PluginOptions {
-        no_bundled: true,
-        cache_dir: None,
-        ..PluginOptions::default()
-    };
+    let options = PluginOptions { no_bundled: true, cache_dir: None, ..PluginOptions::default() };
     let mut plugins = Plugins::load(&options)?;
     let p = plugins.by_path(file)?;
     let samples = [
@@ -296,14 +270,8 @@ fn check(file: &std::path::Path) -> Result<Output> {
     if p.info.commands.is_empty() {
         report.push("note: it claims no command, so agents must name it in `plugin`".into());
     }
-    report.push(format!(
-        "ok: {} sample agents answered and every answer passed the checks",
-        samples.len()
-    ));
-    Ok(Output {
-        stdout: report.join("\n") + "\n",
-        stderr: Vec::new(),
-    })
+    report.push(format!("ok: {} sample agents answered and every answer passed the checks", samples.len()));
+    Ok(Output { stdout: report.join("\n") + "\n", stderr: Vec::new() })
 }
 
 fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {
@@ -346,12 +314,7 @@ fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
         }
     }
     let line = |cells: Vec<&str>| {
-        let mut s = cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ");
+        let mut s = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ");
         s.truncate(s.trim_end().len());
         s + "\n"
     };

@@ -30,8 +30,7 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> 
     for (file, group) in groups {
         let path = dir.join(format!("{file}.yaml"));
         let tmp = dir.join(format!(".{file}.yaml.tmp"));
-        std::fs::write(&tmp, to_yaml(&group))
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::write(&tmp, to_yaml(&group)).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }

@@ -13,16 +13,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        source: impl Into<String>,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Diagnostic {
-            source: source.into(),
-            path: path.into(),
-            message: message.into(),
-        }
+    pub fn new(source: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { source: source.into(), path: path.into(), message: message.into() }
     }
 }
 
@@ -46,11 +38,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn input(
-        source: impl Into<String>,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn input(source: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Input(vec![Diagnostic::new(source, path, message)])
     }
 

@@ -37,10 +37,7 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
     let mut plugins = Plugins::load(plugins)?;
     let (agents, warnings) = resolve::resolve(&spec, values, &mut plugins)?;
     let documents = manifest::build(&spec, &agents, release)?;
-    Ok(Rendered {
-        documents,
-        warnings,
-    })
+    Ok(Rendered { documents, warnings })
 }
 
 /// `.Chart` of the bundled chart, with the release given.

@@ -35,11 +35,7 @@ pub struct Agent {
 }
 
 /// Resolves every enabled agent; all agents' problems are reported together.
-pub fn resolve(
-    spec: &Spec,
-    values: &Values,
-    plugins: &mut Plugins,
-) -> Result<(Vec<Agent>, Vec<String>)> {
+pub fn resolve(spec: &Spec, values: &Values, plugins: &mut Plugins) -> Result<(Vec<Agent>, Vec<String>)> {
     let mut agents = Vec::new();
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
@@ -53,19 +49,10 @@ pub fn resolve(
             Err(other) => return Err(other),
         }
     }
-    if problems.is_empty() {
-        Ok((agents, warnings))
-    } else {
-        Err(Error::Input(problems))
-    }
+    if problems.is_empty() { Ok((agents, warnings)) } else { Err(Error::Input(problems)) }
 }
 
-fn resolve_one(
-    name: &str,
-    values: &AgentValues,
-    all: &Values,
-    plugins: &mut Plugins,
-) -> Result<(Agent, Vec<String>)> {
+fn resolve_one(name: &str, values: &AgentValues, all: &Values, plugins: &mut Plugins) -> Result<(Agent, Vec<String>)> {
     let at = YamlPath::root().key("agents").key(name);
     let plugin = if !values.plugin.is_empty() {
         let plugin_ref = &values.plugin;
@@ -80,10 +67,7 @@ fn resolve_one(
                 return Err(all
                     .diagnostic(
                         &at.key("plugin"),
-                        format!(
-                            "no plugin named `{plugin_ref}`; loaded: {}",
-                            plugins.summary()
-                        ),
+                        format!("no plugin named `{plugin_ref}`; loaded: {}", plugins.summary()),
                     )
                     .into());
             }
@@ -99,16 +83,8 @@ fn resolve_one(
             let agent_path = at.to_string();
             match p.defaults(&plugin_input(name, all, &at), &agent_path)? {
                 Answer::Defaults(d) => {
-                    let warnings = d
-                        .warnings
-                        .iter()
-                        .map(|w| format!("{}: {agent_path}: {w}", p.origin))
-                        .collect();
-                    (
-                        d,
-                        Some(format!("{}@{}", p.info.name, p.info.version)),
-                        warnings,
-                    )
+                    let warnings = d.warnings.iter().map(|w| format!("{}: {agent_path}: {w}", p.origin)).collect();
+                    (d, Some(format!("{}@{}", p.info.name, p.info.version)), warnings)
                 }
                 Answer::Rejected(diagnostics) => {
                     let origin = p.origin.to_string();
@@ -116,16 +92,9 @@ fn resolve_one(
                         diagnostics
                             .into_iter()
                             .map(|(path, message)| {
-                                let path = if path.is_empty() {
-                                    agent_path.clone()
-                                } else {
-                                    format!("{agent_path}.{path}")
-                                };
-                                Diagnostic::new(
-                                    &origin,
-                                    path,
-                                    format!("plugin `{}`: {message}", p.info.name),
-                                )
+                                let path =
+                                    if path.is_empty() { agent_path.clone() } else { format!("{agent_path}.{path}") };
+                                Diagnostic::new(&origin, path, format!("plugin `{}`: {message}", p.info.name))
                             })
                             .collect(),
                     ));
@@ -163,18 +132,10 @@ fn resolve_one(
         }
     };
     let agent = merge(name, values, defaults, plugin_id);
-    for (key, missing) in [
-        ("command", agent.command.is_empty()),
-        ("workingDir", agent.home.is_empty()),
-    ] {
+    for (key, missing) in [("command", agent.command.is_empty()), ("workingDir", agent.home.is_empty())] {
         if missing {
             let by = agent.plugin.as_deref().unwrap_or("no plugin");
-            return Err(all
-                .diagnostic(
-                    &at.key(key),
-                    format!("{by} gives no default for `{key}`: set it"),
-                )
-                .into());
+            return Err(all.diagnostic(&at.key(key), format!("{by} gives no default for `{key}`: set it")).into());
         }
     }
     Ok((agent, warnings))
@@ -190,41 +151,23 @@ fn plugin_input(name: &str, all: &Values, at: &YamlPath) -> String {
             *token = Value::String(String::new());
         }
         if let Some(Value::Object(secret_env)) = map.get_mut("secretEnv") {
-            secret_env
-                .values_mut()
-                .for_each(|v| *v = Value::String(String::new()));
+            secret_env.values_mut().for_each(|v| *v = Value::String(String::new()));
         }
     }
     agent.to_string()
 }
 
-fn merge(
-    name: &str,
-    values: &AgentValues,
-    defaults: CheckedDefaults,
-    plugin: Option<String>,
-) -> Agent {
+fn merge(name: &str, values: &AgentValues, defaults: CheckedDefaults, plugin: Option<String>) -> Agent {
     let or = |explicit: &str, default: String| {
-        if explicit.is_empty() {
-            default
-        } else {
-            explicit.to_string()
-        }
+        if explicit.is_empty() { default } else { explicit.to_string() }
     };
     let persist = match &values.persistence.paths {
         Some(paths) => paths
             .iter()
             .map(|p| {
                 let path = p.trim_end_matches('/').to_string();
-                let kind = defaults
-                    .persist
-                    .iter()
-                    .find(|d| d.path == path)
-                    .and_then(|d| d.kind);
-                HomePath {
-                    kind: kind.or(p.ends_with('/').then_some(Kind::Directory)),
-                    path,
-                }
+                let kind = defaults.persist.iter().find(|d| d.path == path).and_then(|d| d.kind);
+                HomePath { kind: kind.or(p.ends_with('/').then_some(Kind::Directory)), path }
             })
             .collect(),
         None => defaults.persist,
@@ -244,11 +187,7 @@ fn merge(
         name: name.to_string(),
         image_repository: or(
             &values.image.repository,
-            if defaults.image.is_empty() {
-                BASE_IMAGE.into()
-            } else {
-                defaults.image
-            },
+            if defaults.image.is_empty() { BASE_IMAGE.into() } else { defaults.image },
         ),
         command: or(&values.command, defaults.command),
         args: values.args.clone().unwrap_or(defaults.args),

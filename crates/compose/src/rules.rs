@@ -5,8 +5,7 @@ pub fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -26,10 +25,7 @@ pub fn relative_path(p: &str) -> Result<&str, String> {
     if trimmed.len() > 255 {
         return Err("is longer than 255 characters".into());
     }
-    if let Some(c) = trimmed
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')))
-    {
+    if let Some(c) = trimmed.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))) {
         return Err(format!("contains {c:?}; allowed are {SAFE_PATH_CHARS}"));
     }
     for segment in trimmed.split('/') {
@@ -44,15 +40,16 @@ pub fn relative_path(p: &str) -> Result<&str, String> {
 
 /// S3's bucket naming rules (general purpose buckets).
 pub fn bucket_name(b: &str) -> Result<(), String> {
-    let valid_chars = b
-        .bytes()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
+    let valid_chars = b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
     let edges = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     if !(3..=63).contains(&b.len()) {
         return Err("must be 3 to 63 characters long".into());
     }
     if !valid_chars || !edges(b.as_bytes()[0]) || !edges(b.as_bytes()[b.len() - 1]) {
-        return Err("may hold only lowercase letters, digits, '.' and '-', and must start and end with a letter or digit".into());
+        return Err(
+            "may hold only lowercase letters, digits, '.' and '-', and must start and end with a letter or digit"
+                .into(),
+        );
     }
     if b.contains("..") {
         return Err("must not contain two adjacent periods".into());
@@ -60,11 +57,7 @@ pub fn bucket_name(b: &str) -> Result<(), String> {
     if b.split('.').count() == 4 && b.split('.').all(|part| part.parse::<u8>().is_ok()) {
         return Err("must not look like an IP address".into());
     }
-    if b.starts_with("xn--")
-        || b.starts_with("sthree-")
-        || b.ends_with("-s3alias")
-        || b.ends_with("--ol-s3")
-    {
+    if b.starts_with("xn--") || b.starts_with("sthree-") || b.ends_with("-s3alias") || b.ends_with("--ol-s3") {
         return Err("uses a prefix or suffix that S3 reserves".into());
     }
     Ok(())
@@ -77,23 +70,8 @@ mod tests {
     #[test]
     fn relative_paths() {
         assert_eq!(relative_path(".claude/"), Ok(".claude"));
-        assert_eq!(
-            relative_path(".local/share/kiro-cli"),
-            Ok(".local/share/kiro-cli")
-        );
-        for bad in [
-            "/etc/passwd",
-            "../x",
-            "a/../b",
-            "a/./b",
-            "a//b",
-            "a b",
-            "a;rm",
-            "$(x)",
-            "a\nb",
-            "",
-            "/",
-        ] {
+        assert_eq!(relative_path(".local/share/kiro-cli"), Ok(".local/share/kiro-cli"));
+        for bad in ["/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a b", "a;rm", "$(x)", "a\nb", "", "/"] {
             assert!(relative_path(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -101,17 +79,7 @@ mod tests {
     #[test]
     fn buckets() {
         assert!(bucket_name("agent-broker.backup-1").is_ok());
-        for bad in [
-            "ab",
-            "Upper",
-            "a..b",
-            "192.168.1.1",
-            "-ab",
-            "ab-",
-            "a_b",
-            "xn--abc",
-            "a;b",
-        ] {
+        for bad in ["ab", "Upper", "a..b", "192.168.1.1", "-ab", "ab-", "a_b", "xn--abc", "a;b"] {
             assert!(bucket_name(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -39,11 +39,7 @@ pub struct AwsCliImage {
 
 impl Default for AwsCliImage {
     fn default() -> Self {
-        AwsCliImage {
-            repository: "amazon/aws-cli".into(),
-            tag: "2.27.50".into(),
-            pull_policy: "IfNotPresent".into(),
-        }
+        AwsCliImage { repository: "amazon/aws-cli".into(), tag: "2.27.50".into(), pull_policy: "IfNotPresent".into() }
     }
 }
 
@@ -147,10 +143,7 @@ pub struct Pool {
 
 impl Default for Pool {
     fn default() -> Self {
-        Pool {
-            max_sessions: 10,
-            session_ttl_hours: 24,
-        }
+        Pool { max_sessions: 10, session_ttl_hours: 24 }
     }
 }
 
@@ -163,10 +156,7 @@ pub struct Reactions {
 
 impl Default for Reactions {
     fn default() -> Self {
-        Reactions {
-            enabled: true,
-            remove_after_reply: false,
-        }
+        Reactions { enabled: true, remove_after_reply: false }
     }
 }
 

@@ -20,11 +20,8 @@ fn schema() -> &'static Value {
 pub fn validate(values: &Values) -> Result<Spec> {
     let mut problems = schema_problems(values);
     if problems.is_empty() {
-        let spec: Spec = serde_json::from_value(values.merged.clone()).map_err(|e| {
-            Error::Other(anyhow::anyhow!(
-                "values accepted by the schema but not by compose: {e}"
-            ))
-        })?;
+        let spec: Spec = serde_json::from_value(values.merged.clone())
+            .map_err(|e| Error::Other(anyhow::anyhow!("values accepted by the schema but not by compose: {e}")))?;
         problems.extend(rule_problems(values, &spec));
         if problems.is_empty() {
             return Ok(spec);
@@ -61,9 +58,7 @@ fn describe(
     instance: &Value,
     node: Option<&Value>,
 ) -> Vec<Diagnostic> {
-    let description = node
-        .and_then(|n| n.get("description"))
-        .and_then(Value::as_str);
+    let description = node.and_then(|n| n.get("description")).and_then(Value::as_str);
     let expected = |what: String| match description {
         Some(d) => format!("{what} ({d})"),
         None => what,
@@ -189,9 +184,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for j in 0..b.len() {
             let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j]))
-                .min(row[j] + 1)
-                .min(cur + 1);
+            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
             prev = cur;
         }
     }
@@ -225,10 +218,8 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
         if let Some(paths) = &agent.persistence.paths {
             for (i, p) in paths.iter().enumerate() {
                 if let Err(why) = rules::relative_path(p) {
-                    problems.push(values.diagnostic(
-                        &at.key("persistence").key("paths").index(i),
-                        format!("path {why}"),
-                    ));
+                    problems
+                        .push(values.diagnostic(&at.key("persistence").key("paths").index(i), format!("path {why}")));
                 }
             }
         }
@@ -236,15 +227,9 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
         if s3.enabled {
             let s3_at = at.key("persistence").key("s3");
             if s3.bucket.is_empty() {
-                problems.push(values.diagnostic(
-                    &s3_at.key("bucket"),
-                    "persistence.s3 is enabled but has no bucket",
-                ));
+                problems.push(values.diagnostic(&s3_at.key("bucket"), "persistence.s3 is enabled but has no bucket"));
             } else if let Err(why) = rules::bucket_name(&s3.bucket) {
-                problems.push(values.diagnostic(
-                    &s3_at.key("bucket"),
-                    format!("not a valid S3 bucket name: it {why}"),
-                ));
+                problems.push(values.diagnostic(&s3_at.key("bucket"), format!("not a valid S3 bucket name: it {why}")));
             }
         }
     }
@@ -257,10 +242,7 @@ mod tests {
 
     #[test]
     fn suggests_the_nearest_key() {
-        assert_eq!(
-            closest("comand", &["command", "args", "image"]),
-            Some("command")
-        );
+        assert_eq!(closest("comand", &["command", "args", "image"]), Some("command"));
         assert_eq!(closest("xyzzy", &["command", "args"]), None);
     }
 }

@@ -74,12 +74,7 @@ impl Agent {
     pub fn parse(json: &str) -> Result<Agent, Vec<Diagnostic>> {
         serde_json::from_str(json)
             .map(|values| Agent { values })
-            .map_err(|e| {
-                vec![Diagnostic {
-                    path: String::new(),
-                    message: format!("values are not JSON: {e}"),
-                }]
-            })
+            .map_err(|e| vec![Diagnostic { path: String::new(), message: format!("values are not JSON: {e}") }])
     }
 
     /// The agent's name (the key under `agents`).
@@ -94,9 +89,7 @@ impl Agent {
 
     /// A non-empty string by dotted path.
     pub fn str(&self, path: &str) -> Option<&str> {
-        self.get(path)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
+        self.get(path).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
     pub fn values(&self) -> &Value {
@@ -133,19 +126,13 @@ impl AgentDefaults {
 
     /// A directory under $HOME to restore and back up.
     pub fn persist_dir(mut self, path: &str) -> Self {
-        self.persist.push(HomePath {
-            path: path.into(),
-            kind: PathKind::Directory,
-        });
+        self.persist.push(HomePath { path: path.into(), kind: PathKind::Directory });
         self
     }
 
     /// A single file under $HOME to restore and back up.
     pub fn persist_file(mut self, path: &str) -> Self {
-        self.persist.push(HomePath {
-            path: path.into(),
-            kind: PathKind::File,
-        });
+        self.persist.push(HomePath { path: path.into(), kind: PathKind::File });
         self
     }
 
@@ -179,9 +166,6 @@ impl AgentDefaults {
 
 impl Diagnostic {
     pub fn new(path: &str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            path: path.into(),
-            message: message.into(),
-        }
+        Diagnostic { path: path.into(), message: message.into() }
     }
 }

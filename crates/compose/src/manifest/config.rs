@@ -47,20 +47,14 @@ struct ReactionsSection {
 pub fn config_toml(agent: &Agent) -> String {
     let v = &agent.values;
     let config = BrokerConfig {
-        discord: DiscordSection {
-            bot_token: "${DISCORD_BOT_TOKEN}",
-            allowed_channels: &v.discord.allowed_channels,
-        },
+        discord: DiscordSection { bot_token: "${DISCORD_BOT_TOKEN}", allowed_channels: &v.discord.allowed_channels },
         agent: AgentSection {
             command: &agent.command,
             args: &agent.args,
             working_dir: &agent.home,
             env: BTreeMap::new(),
         },
-        pool: PoolSection {
-            max_sessions: v.pool.max_sessions,
-            session_ttl_hours: v.pool.session_ttl_hours,
-        },
+        pool: PoolSection { max_sessions: v.pool.max_sessions, session_ttl_hours: v.pool.session_ttl_hours },
         reactions: ReactionsSection {
             enabled: v.reactions.enabled,
             remove_after_reply: v.reactions.remove_after_reply,

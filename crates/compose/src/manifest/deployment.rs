@@ -29,50 +29,27 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     }
 
     let mut pod_labels = ctx.labels(Some(&agent.name));
-    pod_labels.extend(
-        v.pod_labels
-            .iter()
-            .map(|(k, val)| (k.clone(), val.as_str().into())),
-    );
+    pod_labels.extend(v.pod_labels.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
     let mut pod_annotations = Map::new();
     pod_annotations.insert("checksum/config".into(), checksum.into());
-    pod_annotations.extend(
-        v.pod_annotations
-            .iter()
-            .map(|(k, val)| (k.clone(), val.as_str().into())),
-    );
+    pod_annotations.extend(v.pod_annotations.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
 
     let backup = persistence::Backup::new(agent);
     let mut pod = Map::new();
     if let Some(sa) = ctx.service_account_name() {
         pod.insert("serviceAccountName".into(), sa.into());
     }
-    pod.insert(
-        "automountServiceAccountToken".into(),
-        ctx.spec.service_account.automount_token.into(),
-    );
+    pod.insert("automountServiceAccountToken".into(), ctx.spec.service_account.automount_token.into());
     pod.insert("enableServiceLinks".into(), false.into());
     pod.insert("securityContext".into(), pod_security_context(ctx));
     if !ctx.spec.image_pull_secrets.is_empty() {
-        pod.insert(
-            "imagePullSecrets".into(),
-            json!(ctx.spec.image_pull_secrets),
-        );
+        pod.insert("imagePullSecrets".into(), json!(ctx.spec.image_pull_secrets));
     }
-    pod.insert(
-        "terminationGracePeriodSeconds".into(),
-        backup
-            .as_ref()
-            .map_or(30, |b| b.grace_period_seconds())
-            .into(),
-    );
+    pod.insert("terminationGracePeriodSeconds".into(), backup.as_ref().map_or(30, |b| b.grace_period_seconds()).into());
     if let Some(backup) = &backup {
         pod.insert("initContainers".into(), json!(backup.init_containers(ctx)));
     }
-    pod.insert(
-        "containers".into(),
-        json!([agent_container(ctx, agent, name)]),
-    );
+    pod.insert("containers".into(), json!([agent_container(ctx, agent, name)]));
     let volumes = vec![
         json!({"name": "config", "configMap": {"name": name}}),
         json!({"name": "home", "emptyDir": {"sizeLimit": v.home_size_limit}}),
@@ -114,16 +91,9 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
         None => json!({"name": name, "key": TOKEN_KEY}),
     };
     env.push(json!({"name": "DISCORD_BOT_TOKEN", "valueFrom": {"secretKeyRef": token}}));
+    env.extend(agent.env.iter().map(|(k, val)| json!({"name": k, "value": val})));
     env.extend(
-        agent
-            .env
-            .iter()
-            .map(|(k, val)| json!({"name": k, "value": val})),
-    );
-    env.extend(
-        v.secret_env
-            .keys()
-            .map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": name, "key": k}}})),
+        v.secret_env.keys().map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": name, "key": k}}})),
     );
 
     let mut mounts = vec![
@@ -141,15 +111,9 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     let mut c = Map::new();
     c.insert("name".into(), CONTAINER.into());
     c.insert("image".into(), image(ctx, agent).into());
-    c.insert(
-        "imagePullPolicy".into(),
-        v.image.pull_policy.as_str().into(),
-    );
+    c.insert("imagePullPolicy".into(), v.image.pull_policy.as_str().into());
     c.insert("command".into(), json!(["agent-broker"]));
-    c.insert(
-        "args".into(),
-        json!([format!("{CONFIG_DIR}/{CONFIG_FILE}")]),
-    );
+    c.insert("args".into(), json!([format!("{CONFIG_DIR}/{CONFIG_FILE}")]));
     c.insert("workingDir".into(), agent.home.as_str().into());
     c.insert("env".into(), Value::Array(env));
     if !v.env_from.is_empty() {
@@ -169,11 +133,7 @@ pub fn image(ctx: &Context, agent: &Agent) -> String {
     if !i.digest.is_empty() {
         return format!("{}@{}", agent.image_repository, i.digest);
     }
-    let tag = if i.tag.is_empty() {
-        &ctx.release.app_version
-    } else {
-        &i.tag
-    };
+    let tag = if i.tag.is_empty() { &ctx.release.app_version } else { &i.tag };
     format!("{}:{tag}", agent.image_repository)
 }
 

@@ -36,10 +36,7 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
     let ctx = Context::new(spec, release);
     let mut docs = Vec::new();
     if spec.service_account.create {
-        docs.push(Document {
-            agent: None,
-            object: ctx.service_account(),
-        });
+        docs.push(Document { agent: None, object: ctx.service_account() });
     }
     for agent in agents {
         let name = names::agent_resource_name(&ctx.fullname, &agent.name);
@@ -51,10 +48,7 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
             secret
                 .into_iter()
                 .chain([config_map, deployment])
-                .map(|object| Document {
-                    agent: Some(agent.name.clone()),
-                    object,
-                }),
+                .map(|object| Document { agent: Some(agent.name.clone()), object }),
         );
     }
     check_unique_names(&docs)?;
@@ -75,27 +69,19 @@ impl<'a> Context<'a> {
             spec,
             release,
             fullname: names::fullname(spec, &release.name, &release.chart_name),
-            chart_label: format!("{}-{}", release.chart_name, release.chart_version)
-                .replace('+', "_"),
+            chart_label: format!("{}-{}", release.chart_name, release.chart_version).replace('+', "_"),
         }
     }
 
     pub fn app_name(&self) -> &str {
-        if self.spec.name_override.is_empty() {
-            &self.release.chart_name
-        } else {
-            &self.spec.name_override
-        }
+        if self.spec.name_override.is_empty() { &self.release.chart_name } else { &self.spec.name_override }
     }
 
     /// The labels that select one agent's pods.
     pub fn selector_labels(&self, agent: &str) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("app.kubernetes.io/name".into(), self.app_name().into());
-        m.insert(
-            "app.kubernetes.io/instance".into(),
-            self.release.name.as_str().into(),
-        );
+        m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         m.insert("app.kubernetes.io/component".into(), agent.into());
         m
     }
@@ -104,17 +90,11 @@ impl<'a> Context<'a> {
         let mut m = Map::new();
         m.insert("helm.sh/chart".into(), self.chart_label.as_str().into());
         m.insert("app.kubernetes.io/name".into(), self.app_name().into());
-        m.insert(
-            "app.kubernetes.io/instance".into(),
-            self.release.name.as_str().into(),
-        );
+        m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         if let Some(agent) = agent {
             m.insert("app.kubernetes.io/component".into(), agent.into());
         }
-        m.insert(
-            "app.kubernetes.io/version".into(),
-            self.release.app_version.as_str().into(),
-        );
+        m.insert("app.kubernetes.io/version".into(), self.release.app_version.as_str().into());
         m.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
         m
     }
@@ -177,15 +157,9 @@ impl<'a> Context<'a> {
 
     fn config_map(&self, agent: &Agent, name: &str) -> Value {
         let mut data = Map::new();
-        data.insert(
-            config::CONFIG_FILE.into(),
-            config::config_toml(agent).into(),
-        );
+        data.insert(config::CONFIG_FILE.into(), config::config_toml(agent).into());
         if !agent.values.agents_md.is_empty() {
-            data.insert(
-                config::instruction_key(agent).into(),
-                agent.values.agents_md.as_str().into(),
-            );
+            data.insert(config::instruction_key(agent).into(), agent.values.agents_md.as_str().into());
         }
         json!({
             "apiVersion": "v1",
@@ -203,28 +177,18 @@ fn checksum(config_map: &Value, secret: Option<&Value>) -> String {
     if let Some(secret) = secret {
         hasher.update(secret["data"].to_string());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn check_unique_names(docs: &[Document]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for d in docs {
-        let key = (
-            d.object["kind"].as_str(),
-            d.object["metadata"]["name"].as_str(),
-        );
+        let key = (d.object["kind"].as_str(), d.object["metadata"]["name"].as_str());
         if !seen.insert(key) {
             return Err(Error::input(
                 "",
                 format!("agents.{}", d.agent.as_deref().unwrap_or("")),
-                format!(
-                    "two resources would be named {}; rename an agent",
-                    key.1.unwrap_or_default()
-                ),
+                format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()),
             ));
         }
     }

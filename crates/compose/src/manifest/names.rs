@@ -12,16 +12,8 @@ pub fn fullname(spec: &Spec, release: &str, chart_name: &str) -> String {
     if !spec.fullname_override.is_empty() {
         return trunc(&spec.fullname_override);
     }
-    let name = if spec.name_override.is_empty() {
-        chart_name
-    } else {
-        &spec.name_override
-    };
-    if release.contains(name) {
-        trunc(release)
-    } else {
-        trunc(&format!("{release}-{name}"))
-    }
+    let name = if spec.name_override.is_empty() { chart_name } else { &spec.name_override };
+    if release.contains(name) { trunc(release) } else { trunc(&format!("{release}-{name}")) }
 }
 
 /// `<fullname>-<agent>`. When that is longer than 63 characters, its head is kept and a hash of
@@ -38,11 +30,7 @@ pub fn agent_resource_name(fullname: &str, agent: &str) -> String {
 }
 
 fn trunc(s: &str) -> String {
-    let cut = if s.len() > MAX_NAME {
-        &s[..MAX_NAME]
-    } else {
-        s
-    };
+    let cut = if s.len() > MAX_NAME { &s[..MAX_NAME] } else { s };
     cut.trim_end_matches('-').to_string()
 }
 
@@ -53,15 +41,9 @@ mod tests {
     #[test]
     fn helm_fullname_rule() {
         let spec = Spec::default();
-        assert_eq!(
-            fullname(&spec, "agent-broker", "agent-broker"),
-            "agent-broker"
-        );
+        assert_eq!(fullname(&spec, "agent-broker", "agent-broker"), "agent-broker");
         assert_eq!(fullname(&spec, "prod", "agent-broker"), "prod-agent-broker");
-        let spec = Spec {
-            fullname_override: "ab".into(),
-            ..Spec::default()
-        };
+        let spec = Spec { fullname_override: "ab".into(), ..Spec::default() };
         assert_eq!(fullname(&spec, "prod", "agent-broker"), "ab");
     }
 
@@ -72,9 +54,6 @@ mod tests {
         let two = agent_resource_name(&base, &format!("{}-two", "x".repeat(20)));
         assert!(one.len() <= MAX_NAME && two.len() <= MAX_NAME);
         assert_ne!(one, two);
-        assert_eq!(
-            agent_resource_name("agent-broker", "kiro"),
-            "agent-broker-kiro"
-        );
+        assert_eq!(agent_resource_name("agent-broker", "kiro"), "agent-broker-kiro");
     }
 }

@@ -27,11 +27,7 @@ impl<'a> Backup<'a> {
         if !s3.enabled {
             return None;
         }
-        let prefix = if s3.prefix.is_empty() {
-            format!("agents/{}", agent.name)
-        } else {
-            s3.prefix.clone()
-        };
+        let prefix = if s3.prefix.is_empty() { format!("agents/{}", agent.name) } else { s3.prefix.clone() };
         Some(Backup { agent, prefix })
     }
 
@@ -57,9 +53,7 @@ impl<'a> Backup<'a> {
             json!({"name": "PERSIST_PATHS", "value": self.persist_lines()}),
         ];
         if role == "backup" {
-            env.push(
-                json!({"name": "SYNC_INTERVAL", "value": s3.sync_interval_seconds.to_string()}),
-            );
+            env.push(json!({"name": "SYNC_INTERVAL", "value": s3.sync_interval_seconds.to_string()}));
         }
         if !s3.region.is_empty() {
             env.push(json!({"name": "AWS_REGION", "value": s3.region}));
@@ -98,11 +92,7 @@ impl<'a> Backup<'a> {
                     None => "?",
                 };
                 let inside = format!("{}/", p.path);
-                let excluded = self
-                    .agent
-                    .disposable
-                    .iter()
-                    .filter_map(|d| d.strip_prefix(&inside));
+                let excluded = self.agent.disposable.iter().filter_map(|d| d.strip_prefix(&inside));
                 std::iter::once(kind)
                     .chain(std::iter::once(p.path.as_str()))
                     .chain(excluded)

@@ -39,22 +39,13 @@ pub struct CheckedDefaults {
 
 pub fn check_info(info: &PluginInfo) -> Result<(), String> {
     if !rules::is_dns_label(&info.name) {
-        return Err(format!(
-            "its name {:?} is not lowercase letters, digits and '-'",
-            clip(&info.name)
-        ));
+        return Err(format!("its name {:?} is not lowercase letters, digits and '-'", clip(&info.name)));
     }
     if info.version.is_empty()
         || info.version.len() > 64
-        || !info
-            .version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
+        || !info.version.chars().all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
     {
-        return Err(format!(
-            "its version {:?} is not a version number",
-            clip(&info.version)
-        ));
+        return Err(format!("its version {:?} is not a version number", clip(&info.version)));
     }
     if info.summary.len() > 200 || info.summary.chars().any(char::is_control) {
         return Err("its summary is not one line of at most 200 characters".into());
@@ -80,9 +71,7 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         + d.env.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
         + d.warnings.iter().map(String::len).sum::<usize>();
     if size > MAX_ANSWER_BYTES {
-        return Err(format!(
-            "its answer is {size} bytes, more than the {MAX_ANSWER_BYTES} allowed"
-        ));
+        return Err(format!("its answer is {size} bytes, more than the {MAX_ANSWER_BYTES} allowed"));
     }
     for (what, len) in [
         ("args", d.args.len()),
@@ -97,19 +86,13 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         }
     }
     if !d.image.is_empty() && !is_image_repository(&d.image) {
-        return Err(format!(
-            "its image {:?} is not an image repository (lowercase, no tag)",
-            clip(&d.image)
-        ));
+        return Err(format!("its image {:?} is not an image repository (lowercase, no tag)", clip(&d.image)));
     }
     if !d.command.is_empty() {
         check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
     }
     if let Some(a) = d.args.iter().find(|a| a.len() > 4096 || a.contains('\0')) {
-        return Err(format!(
-            "its argument {:?} is too long or holds a NUL byte",
-            clip(a)
-        ));
+        return Err(format!("its argument {:?} is too long or holds a NUL byte", clip(a)));
     }
     if !d.home.is_empty() && !is_absolute_dir(&d.home) {
         return Err(format!(
@@ -118,9 +101,7 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         ));
     }
     let relative = |what: &str, p: &str| -> Result<String, String> {
-        rules::relative_path(p)
-            .map(str::to_string)
-            .map_err(|why| format!("its {what} {:?} {why}", clip(p)))
+        rules::relative_path(p).map(str::to_string).map_err(|why| format!("its {what} {:?} {why}", clip(p)))
     };
     let mut persist: Vec<HomePath> = Vec::new();
     for p in &d.persist {
@@ -132,30 +113,17 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
             PathKind::File => Kind::File,
             PathKind::Directory => Kind::Directory,
         };
-        persist.push(HomePath {
-            path,
-            kind: Some(kind),
-        });
+        persist.push(HomePath { path, kind: Some(kind) });
     }
-    let disposable = d
-        .disposable
-        .iter()
-        .map(|p| relative("disposable path", p))
-        .collect::<Result<_, _>>()?;
-    let instruction_files = d
-        .instruction_files
-        .iter()
-        .map(|p| relative("instruction file", p))
-        .collect::<Result<_, _>>()?;
+    let disposable = d.disposable.iter().map(|p| relative("disposable path", p)).collect::<Result<_, _>>()?;
+    let instruction_files =
+        d.instruction_files.iter().map(|p| relative("instruction file", p)).collect::<Result<_, _>>()?;
     if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
         return Err("its login command is not one line of at most 512 characters".into());
     }
     for (k, v) in &d.env {
         if !is_env_name(k) || v.len() > 4096 || v.contains('\0') {
-            return Err(format!(
-                "its environment variable {:?} has a bad name or value",
-                clip(k)
-            ));
+            return Err(format!("its environment variable {:?} has a bad name or value", clip(k)));
         }
     }
     Ok(CheckedDefaults {
@@ -174,20 +142,11 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
 
 /// A plugin's diagnostics, made safe to print (one line each, bounded).
 pub fn check_diagnostics(diagnostics: &[PluginDiagnostic]) -> Vec<(String, String)> {
-    diagnostics
-        .iter()
-        .take(MAX_LIST)
-        .map(|d| (one_line(&d.path), one_line(&d.message)))
-        .collect()
+    diagnostics.iter().take(MAX_LIST).map(|d| (one_line(&d.path), one_line(&d.message))).collect()
 }
 
 fn check_command(c: &str) -> Result<(), String> {
-    if c.is_empty()
-        || c.len() > 255
-        || !c
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "._/+-".contains(ch))
-    {
+    if c.is_empty() || c.len() > 255 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || "._/+-".contains(ch)) {
         return Err("is not a plain command name (letters, digits, . _ / + -)".into());
     }
     Ok(())
@@ -196,15 +155,12 @@ fn check_command(c: &str) -> Result<(), String> {
 pub fn is_image_repository(s: &str) -> bool {
     s.len() <= 255
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
         && !s.ends_with([':', '/'])
 }
 
 pub fn is_absolute_dir(s: &str) -> bool {
-    s.len() <= 255
-        && s.strip_prefix('/')
-            .is_some_and(|rest| !rest.is_empty() && rules::relative_path(rest) == Ok(rest))
+    s.len() <= 255 && s.strip_prefix('/').is_some_and(|rest| !rest.is_empty() && rules::relative_path(rest) == Ok(rest))
 }
 
 fn is_env_name(k: &str) -> bool {
@@ -214,10 +170,7 @@ fn is_env_name(k: &str) -> bool {
 }
 
 fn one_line(s: &str) -> String {
-    let line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     clip(&line).to_string()
 }
 

@@ -14,18 +14,9 @@ use std::path::{Path, PathBuf};
 /// The plugins that ship with compose, compiled into the binary.
 const BUNDLED: &[(&str, &[u8])] = &[
     ("kiro.wasm", include_bytes!("../../../../plugins/kiro.wasm")),
-    (
-        "claude.wasm",
-        include_bytes!("../../../../plugins/claude.wasm"),
-    ),
-    (
-        "codex.wasm",
-        include_bytes!("../../../../plugins/codex.wasm"),
-    ),
-    (
-        "gemini.wasm",
-        include_bytes!("../../../../plugins/gemini.wasm"),
-    ),
+    ("claude.wasm", include_bytes!("../../../../plugins/claude.wasm")),
+    ("codex.wasm", include_bytes!("../../../../plugins/codex.wasm")),
+    ("gemini.wasm", include_bytes!("../../../../plugins/gemini.wasm")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,20 +57,11 @@ pub enum Answer {
 impl Plugin {
     /// Asks for one agent's defaults. `agent_path` (`agents.kiro`) names the agent in errors.
     pub fn defaults(&self, agent_json: &str, agent_path: &str) -> Result<Answer> {
-        let answer = self
-            .instance
-            .borrow_mut()
-            .defaults(agent_json)
-            .map_err(|f| self.fault(agent_path, f))?;
+        let answer = self.instance.borrow_mut().defaults(agent_json).map_err(|f| self.fault(agent_path, f))?;
         match answer {
-            Ok(d) => answer::check_defaults(d)
-                .map(Answer::Defaults)
-                .map_err(|why| {
-                    self.error(
-                        agent_path,
-                        format!("plugin `{}` returned bad defaults: {why}", self.info.name),
-                    )
-                }),
+            Ok(d) => answer::check_defaults(d).map(Answer::Defaults).map_err(|why| {
+                self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
+            }),
             Err(diagnostics) => Ok(Answer::Rejected(answer::check_diagnostics(&diagnostics))),
         }
     }
@@ -110,15 +92,9 @@ pub struct PluginOptions {
 
 impl Plugins {
     pub fn load(options: &PluginOptions) -> Result<Plugins> {
-        let runtime = Runtime::new(options.cache_dir.clone()).map_err(|e| {
-            Error::Other(anyhow::anyhow!(
-                "cannot start the WebAssembly runtime: {e:#}"
-            ))
-        })?;
-        let mut plugins = Plugins {
-            runtime,
-            plugins: Vec::new(),
-        };
+        let runtime = Runtime::new(options.cache_dir.clone())
+            .map_err(|e| Error::Other(anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}")))?;
+        let mut plugins = Plugins { runtime, plugins: Vec::new() };
         if !options.no_bundled {
             for (file, bytes) in BUNDLED {
                 plugins.add(Origin::Bundled(file), bytes)?;
@@ -145,9 +121,7 @@ impl Plugins {
     }
 
     pub fn by_command(&self, command: &str) -> Option<&Plugin> {
-        self.plugins
-            .iter()
-            .find(|p| p.info.commands.iter().any(|c| c == command))
+        self.plugins.iter().find(|p| p.info.commands.iter().any(|c| c == command))
     }
 
     /// Loads a plugin an agent names by path (`plugin: ./my.wasm`); the same file is loaded once.
@@ -175,11 +149,7 @@ impl Plugins {
     pub fn add_file(&mut self, path: &Path) -> Result<usize> {
         let source = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file".to_string()
-            } else {
-                e.to_string()
-            };
+            let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
             Error::input(&source, "", format!("cannot read plugin: {why}"))
         })?;
         self.add(Origin::File(path.to_path_buf()), &bytes)
@@ -187,32 +157,20 @@ impl Plugins {
 
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
-        let unusable = |why: String| {
-            Error::input(
-                origin.to_string(),
-                "",
-                format!("cannot use this plugin: it is {why}"),
-            )
-        };
+        let unusable =
+            |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
         let mut instance = self.runtime.load(bytes).map_err(|f| match f {
             PluginFault::Unusable(why) => unusable(why),
-            PluginFault::Failed(why) => Error::input(
-                origin.to_string(),
-                "",
-                format!("plugin failed to start: it {why}"),
-            ),
+            PluginFault::Failed(why) => {
+                Error::input(origin.to_string(), "", format!("plugin failed to start: it {why}"))
+            }
         })?;
         let info = instance.info().map_err(|f| {
             let (PluginFault::Unusable(why) | PluginFault::Failed(why)) = f;
             Error::input(origin.to_string(), "", format!("plugin's info() {why}"))
         })?;
-        answer::check_info(&info).map_err(|why| {
-            Error::input(
-                origin.to_string(),
-                "",
-                format!("cannot use this plugin: {why}"),
-            )
-        })?;
+        answer::check_info(&info)
+            .map_err(|why| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}")))?;
         let plugin = Plugin {
             info,
             origin,
@@ -220,20 +178,13 @@ impl Plugins {
             instance: RefCell::new(instance),
         };
         // A plugin from the command line replaces a bundled one of the same name.
-        if let Some(i) = self
-            .plugins
-            .iter()
-            .position(|p| p.info.name == plugin.info.name)
-        {
+        if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {
             let existing = &self.plugins[i];
             if existing.origin.from_command_line() && plugin.origin.from_command_line() {
                 return Err(Error::input(
                     plugin.origin.to_string(),
                     "",
-                    format!(
-                        "plugin name `{}` is already taken by {}",
-                        plugin.info.name, existing.origin
-                    ),
+                    format!("plugin name `{}` is already taken by {}", plugin.info.name, existing.origin),
                 ));
             }
             self.plugins[i] = plugin;
@@ -250,12 +201,7 @@ impl Plugins {
         let mut released: Vec<(usize, String)> = Vec::new();
         for (i, a) in self.plugins.iter().enumerate() {
             for (j, b) in self.plugins.iter().enumerate().skip(i + 1) {
-                for command in a
-                    .info
-                    .commands
-                    .iter()
-                    .filter(|c| b.info.commands.contains(c))
-                {
+                for command in a.info.commands.iter().filter(|c| b.info.commands.contains(c)) {
                     match (a.origin.from_command_line(), b.origin.from_command_line()) {
                         (false, true) => released.push((i, command.clone())),
                         (true, false) => released.push((j, command.clone())),
@@ -284,8 +230,8 @@ impl Plugins {
 
 fn wasm_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let source = dir.display().to_string();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::input(&source, "", format!("cannot read plugin folder: {e}")))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::input(&source, "", format!("cannot read plugin folder: {e}")))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())

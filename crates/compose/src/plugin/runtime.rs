@@ -10,6 +10,7 @@ use std::sync::Once;
 use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
@@ -42,16 +43,15 @@ pub struct Runtime {
 /// random seed so output is reproducible) and the memory limits.
 struct Sandbox {
     wasi: WasiCtx,
+    /// The plugin's stderr, kept (bounded) for error messages; nothing reaches the terminal.
+    stderr: MemoryOutputPipe,
     table: ResourceTable,
     limits: StoreLimits,
 }
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -98,12 +98,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Ok(Runtime {
-            engine,
-            linker,
-            cache_dir,
-            ticker: Once::new(),
-        })
+        Ok(Runtime { engine, linker, cache_dir, ticker: Once::new() })
     }
 
     /// Checks the file's format, compiles it (or loads it from the cache), and instantiates it.
@@ -116,7 +111,7 @@ impl Runtime {
 
     fn compile(&self, bytes: &[u8]) -> Result<Component, PluginFault> {
         let unusable = |e: wasmtime::Error| {
-            PluginFault::Unusable(format!("not a valid WebAssembly component: {e:#}"))
+            PluginFault::Unusable(format!("it is not a valid WebAssembly component: {}", root_cause(&e)))
         };
         let Some(entry) = self.cache_entry(bytes) else {
             return Component::new(&self.engine, bytes).map_err(unusable);
@@ -136,14 +131,8 @@ impl Runtime {
     fn cache_entry(&self, bytes: &[u8]) -> Option<PathBuf> {
         let dir = self.cache_dir.as_ref()?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.engine
-            .precompile_compatibility_hash()
-            .hash(&mut hasher);
-        Some(dir.join(format!(
-            "{}-{:016x}.cwasm",
-            hex(&Sha256::digest(bytes)),
-            hasher.finish()
-        )))
+        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        Some(dir.join(format!("{}-{:016x}.cwasm", hex(&Sha256::digest(bytes)), hasher.finish())))
     }
 
     /// An entry is trusted only if its content digest (stored beside it) matches: a truncated,
@@ -169,7 +158,9 @@ impl Runtime {
                 }
             });
         });
+        let stderr = MemoryOutputPipe::new(4096);
         let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
             .wall_clock(FrozenClock)
             .monotonic_clock(FrozenClock)
             .secure_random(rand::rngs::StdRng::seed_from_u64(0))
@@ -183,24 +174,17 @@ impl Runtime {
             .memories(16)
             .trap_on_grow_failure(true)
             .build();
-        let mut store = Store::new(
-            &self.engine,
-            Sandbox {
-                wasi,
-                table: ResourceTable::new(),
-                limits,
-            },
-        );
+        let mut store = Store::new(&self.engine, Sandbox { wasi, stderr, table: ResourceTable::new(), limits });
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(CALL_DEADLINE_TICKS);
         let bindings = ComposePlugin::instantiate(&mut store, component, &self.linker).map_err(|e| {
             let text = format!("{e:#}");
             if text.contains("import") {
                 PluginFault::Unusable(format!(
-                    "needs an import compose does not give plugins (they get no capabilities): {text}"
+                    "it needs an import compose does not give plugins (they get no capabilities): {text}"
                 ))
             } else {
-                fault(e)
+                fault(e, &store.data().stderr)
             }
         })?;
         Ok(Instance { store, bindings })
@@ -211,23 +195,19 @@ impl Instance {
     pub fn info(&mut self) -> Result<PluginInfo, PluginFault> {
         self.store.set_epoch_deadline(CALL_DEADLINE_TICKS);
         let plugin = self.bindings.agent_broker_compose_plugin_cli_plugin();
-        plugin.call_info(&mut self.store).map_err(|e| fault(e))
+        let result = plugin.call_info(&mut self.store);
+        result.map_err(|e| fault(e, &self.store.data().stderr))
     }
 
-    pub fn defaults(
-        &mut self,
-        agent_json: &str,
-    ) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
+    pub fn defaults(&mut self, agent_json: &str) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
         self.store.set_epoch_deadline(CALL_DEADLINE_TICKS);
         let plugin = self.bindings.agent_broker_compose_plugin_cli_plugin();
-        plugin
-            .call_defaults(&mut self.store, agent_json)
-            .map_err(|e| fault(e))
+        let result = plugin.call_defaults(&mut self.store, agent_json);
+        result.map_err(|e| fault(e, &self.store.data().stderr))
     }
 }
 
-fn fault(e: wasmtime::Error) -> PluginFault {
-    let text = format!("{e:#}");
+fn fault(e: wasmtime::Error, stderr: &MemoryOutputPipe) -> PluginFault {
     let why = match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
             format!(
@@ -235,28 +215,31 @@ fn fault(e: wasmtime::Error) -> PluginFault {
                 CALL_DEADLINE_TICKS * EPOCH_TICK.as_millis() as u64
             )
         }
-        _ if text.contains("memory") && text.contains("grow") => {
-            format!(
-                "went over its memory cap of {} MiB: {text}",
-                MEMORY_CAP >> 20
-            )
+        _ if format!("{e:#}").contains("growing memory") => {
+            format!("went over its memory cap of {} MiB", MEMORY_CAP >> 20)
         }
-        Some(trap) => format!("crashed ({trap}): {text}"),
-        None => format!("failed: {text}"),
+        Some(trap) => format!("crashed ({trap})"),
+        None => format!("failed: {}", root_cause(&e)),
     };
-    PluginFault::Failed(why)
+    // What the plugin printed before it died (a Rust panic message, say) is the best clue.
+    let printed = String::from_utf8_lossy(&stderr.contents()).trim().replace('\n', " | ");
+    let printed: String = printed.chars().take(300).filter(|c| !c.is_control()).collect();
+    PluginFault::Failed(if printed.is_empty() { why } else { format!("{why}; it printed: {printed}") })
+}
+
+/// The innermost message of an error chain, without wasm backtraces.
+fn root_cause(e: &wasmtime::Error) -> String {
+    e.chain().last().map_or_else(|| e.to_string(), |c| c.to_string())
 }
 
 fn check_format(bytes: &[u8]) -> Result<(), PluginFault> {
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(PluginFault::Unusable(
-            "not a WebAssembly file (no `\\0asm` header)".into(),
-        ));
+        return Err(PluginFault::Unusable("it is not a WebAssembly file (no `\\0asm` header)".into()));
     }
     // Bytes 4..8 are the version and layer: 1,0,0,0 for a core module; 0x0d,0,1,0 for a component.
     if bytes[6..8] == [0, 0] {
         return Err(PluginFault::Unusable(
-            "a core WebAssembly module, not a component: build for wasm32-wasip2, or wrap it with \
+            "it is a core WebAssembly module, not a component: build for wasm32-wasip2, or wrap it with \
              `wasm-tools component new`"
                 .into(),
         ));
@@ -265,41 +248,27 @@ fn check_format(bytes: &[u8]) -> Result<(), PluginFault> {
 }
 
 fn check_export(engine: &Engine, component: &Component) -> Result<(), PluginFault> {
-    let exports: Vec<String> = component
-        .component_type()
-        .exports(engine)
-        .map(|(name, _)| name.to_string())
-        .collect();
+    let exports: Vec<String> = component.component_type().exports(engine).map(|(name, _)| name.to_string()).collect();
     let wanted = format!("{EXPORT_PREFIX}{INTERFACE_VERSION}");
     if exports.iter().any(|e| *e == wanted) {
         return Ok(());
     }
     if let Some(other) = exports.iter().find_map(|e| e.strip_prefix(EXPORT_PREFIX)) {
         return Err(PluginFault::Unusable(format!(
-            "speaks plugin interface {other}; this compose speaks {INTERFACE_VERSION} (agent-broker:compose-plugin@{INTERFACE_VERSION})"
+            "it speaks plugin interface {other}; this compose speaks {INTERFACE_VERSION} (agent-broker:compose-plugin@{INTERFACE_VERSION})"
         )));
     }
     Err(PluginFault::Unusable(format!(
-        "does not export `{wanted}` (it exports: {}); build it against schemas/plugin.wit",
-        if exports.is_empty() {
-            "nothing".to_string()
-        } else {
-            exports.join(", ")
-        }
+        "it does not export `{wanted}` (it exports: {}); build it against schemas/plugin.wit",
+        if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
     )))
 }
 
 fn store_cached(entry: &Path, compiled: &[u8]) -> anyhow::Result<()> {
-    let dir = entry
-        .parent()
-        .ok_or_else(|| anyhow!("cache entry has no folder"))?;
+    let dir = entry.parent().ok_or_else(|| anyhow!("cache entry has no folder"))?;
     std::fs::create_dir_all(dir)?;
     // Write beside, then rename: a reader never sees half a file under the final name.
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        entry.file_name().unwrap().to_string_lossy()
-    ));
+    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), entry.file_name().unwrap().to_string_lossy()));
     std::fs::write(&tmp, compiled)?;
     std::fs::write(tmp.with_extension("sha256"), hex(&Sha256::digest(compiled)))?;
     std::fs::rename(tmp.with_extension("sha256"), entry.with_extension("sha256"))?;
@@ -320,10 +289,6 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|d| !d.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
+        .or_else(|| std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("agent-broker-compose"))
 }

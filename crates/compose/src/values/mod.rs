@@ -38,28 +38,19 @@ pub struct Values {
 impl Values {
     /// Merges chart defaults, files and `--set` arguments as `helm template` does:
     /// maps merge, lists and scalars replace, `null` deletes a key.
-    pub fn load(
-        inputs: &[Input],
-        read_stdin: impl FnOnce() -> std::io::Result<String>,
-    ) -> Result<Values> {
+    pub fn load(inputs: &[Input], read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Values> {
         let defaults = parse_yaml(CHART_DEFAULTS, CHART_DEFAULTS_SOURCE)?;
-        let mut layers = vec![Layer {
-            source: CHART_DEFAULTS_SOURCE.into(),
-            values: defaults,
-        }];
+        let mut layers = vec![Layer { source: CHART_DEFAULTS_SOURCE.into(), values: defaults }];
         let mut stdin = Some(read_stdin);
         let mut set_count = 0;
         for input in inputs {
             match input {
                 Input::File(file) => {
                     let (source, text) = if file == "-" {
-                        let read = stdin.take().ok_or_else(|| {
-                            Error::input("<stdin>", "", "read twice (`-f -` given twice)")
-                        })?;
-                        (
-                            "<stdin>".to_string(),
-                            read().map_err(|e| Error::input("<stdin>", "", e.to_string()))?,
-                        )
+                        let read = stdin
+                            .take()
+                            .ok_or_else(|| Error::input("<stdin>", "", "read twice (`-f -` given twice)"))?;
+                        ("<stdin>".to_string(), read().map_err(|e| Error::input("<stdin>", "", e.to_string()))?)
                     } else {
                         (file.clone(), read_file(file)?)
                     };
@@ -70,9 +61,8 @@ impl Values {
                     set_count += 1;
                     let flag = if *typed { "--set" } else { "--set-string" };
                     let source = format!("{flag} #{set_count}");
-                    let assignments = set::parse(arg, *typed).map_err(|e| {
-                        Error::input(&source, "", format!("{e} (in `{}`)", redact_set(arg)))
-                    })?;
+                    let assignments = set::parse(arg, *typed)
+                        .map_err(|e| Error::input(&source, "", format!("{e} (in `{}`)", redact_set(arg))))?;
                     let mut values = Value::Object(Map::new());
                     for (path, value) in assignments {
                         set::assign(&mut values, &path, value);
@@ -86,10 +76,7 @@ impl Values {
 
     /// Values that arrive already merged (from Helm through the post-renderer or a KRM input).
     pub fn from_merged(source: &str, merged: Value) -> Values {
-        Self::from_layers(vec![Layer {
-            source: source.into(),
-            values: merged,
-        }])
+        Self::from_layers(vec![Layer { source: source.into(), values: merged }])
     }
 
     fn from_layers(layers: Vec<Layer>) -> Values {
@@ -105,12 +92,7 @@ impl Values {
     pub fn origin(&self, path: &YamlPath) -> &str {
         for depth in (0..=path.0.len()).rev() {
             let prefix = YamlPath(path.0[..depth].to_vec());
-            if let Some(layer) = self
-                .layers
-                .iter()
-                .rev()
-                .find(|l| prefix.lookup(&l.values).is_some())
-            {
+            if let Some(layer) = self.layers.iter().rev().find(|l| prefix.lookup(&l.values).is_some()) {
                 return &layer.source;
             }
         }
@@ -135,25 +117,12 @@ fn read_file(file: &str) -> Result<String> {
 
 /// A values document: a YAML mapping. Empty files and other YAML types are errors.
 pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
-    let value: Value = serde_yaml::from_str(text).map_err(|e| {
-        Error::input(
-            source,
-            "",
-            format!("not valid YAML: {}", yaml_error_text(&e)),
-        )
-    })?;
+    let value: Value = serde_yaml::from_str(text)
+        .map_err(|e| Error::input(source, "", format!("not valid YAML: {}", yaml_error_text(&e))))?;
     match value {
         Value::Object(_) => Ok(value),
-        Value::Null => Err(Error::input(
-            source,
-            "",
-            "the values file is empty (expected a mapping with `agents:`)",
-        )),
-        _ => Err(Error::input(
-            source,
-            "",
-            "expected a mapping at the top (like `agents: ...`)",
-        )),
+        Value::Null => Err(Error::input(source, "", "the values file is empty (expected a mapping with `agents:`)")),
+        _ => Err(Error::input(source, "", "expected a mapping at the top (like `agents: ...`)")),
     }
 }
 
@@ -196,13 +165,7 @@ fn drop_nulls(value: &mut Value) {
 fn redact_set(arg: &str) -> String {
     set::parse(arg, false).map_or_else(
         |_| "…".to_string(),
-        |assignments| {
-            assignments
-                .iter()
-                .map(|(p, _)| format!("{p}=…"))
-                .collect::<Vec<_>>()
-                .join(",")
-        },
+        |assignments| assignments.iter().map(|(p, _)| format!("{p}=…")).collect::<Vec<_>>().join(","),
     )
 }
 
@@ -212,19 +175,13 @@ mod tests {
     use serde_json::json;
 
     fn layer(source: &str, values: Value) -> Layer {
-        Layer {
-            source: source.into(),
-            values,
-        }
+        Layer { source: source.into(), values }
     }
 
     #[test]
     fn merges_like_helm() {
         let v = Values::from_layers(vec![
-            layer(
-                "defaults",
-                json!({"a": {"x": 1, "y": [1, 2]}, "b": 1, "gone": {"k": 1}}),
-            ),
+            layer("defaults", json!({"a": {"x": 1, "y": [1, 2]}, "b": 1, "gone": {"k": 1}})),
             layer("user.yaml", json!({"a": {"y": [3]}, "gone": null})),
         ]);
         assert_eq!(v.merged, json!({"a": {"x": 1, "y": [3]}, "b": 1}));
@@ -233,10 +190,7 @@ mod tests {
     #[test]
     fn origin_names_the_last_layer_that_set_a_path() {
         let v = Values::from_layers(vec![
-            layer(
-                "chart/values.yaml",
-                json!({"agents": {"kiro": {"command": "kiro-cli"}}}),
-            ),
+            layer("chart/values.yaml", json!({"agents": {"kiro": {"command": "kiro-cli"}}})),
             layer("my.yaml", json!({"agents": {"kiro": {"comand": "x"}}})),
         ]);
         let p = YamlPath::root().key("agents").key("kiro");
@@ -247,13 +201,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_non_mapping_documents() {
-        for text in [
-            "",
-            "# only a comment\n",
-            "- a list\n",
-            "just text",
-            "a: [unclosed",
-        ] {
+        for text in ["", "# only a comment\n", "- a list\n", "just text", "a: [unclosed"] {
             let err = parse_yaml(text, "bad.yaml").unwrap_err();
             assert!(err.to_string().starts_with("error: bad.yaml: "), "{err}");
         }
@@ -261,18 +209,12 @@ mod tests {
 
     #[test]
     fn set_errors_never_echo_values() {
-        let err = Values::load(
-            &[Input::Set {
-                arg: "agents.a.discord.botToken=s3cret,oops".into(),
-                typed: true,
-            }],
-            || Ok(String::new()),
-        )
-        .unwrap_err();
+        let err =
+            Values::load(&[Input::Set { arg: "agents.a.discord.botToken=s3cret,oops".into(), typed: true }], || {
+                Ok(String::new())
+            })
+            .unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("--set #1") && !text.contains("s3cret"),
-            "{text}"
-        );
+        assert!(text.contains("--set #1") && !text.contains("s3cret"), "{text}");
     }
 }

@@ -51,12 +51,10 @@ impl YamlPath {
 
     /// The value at this path, if every step exists.
     pub fn lookup<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        self.0
-            .iter()
-            .try_fold(value, |node, segment| match segment {
-                Segment::Key(k) => node.get(k),
-                Segment::Index(i) => node.get(*i),
-            })
+        self.0.iter().try_fold(value, |node, segment| match segment {
+            Segment::Key(k) => node.get(k),
+            Segment::Index(i) => node.get(*i),
+        })
     }
 }
 
@@ -71,9 +69,7 @@ impl fmt::Display for YamlPath {
                     }
                     f.write_str(k)?;
                 }
-                Segment::Key(k) => {
-                    write!(f, "[{}]", serde_json::to_string(k).map_err(|_| fmt::Error)?)?
-                }
+                Segment::Key(k) => write!(f, "[{}]", serde_json::to_string(k).map_err(|_| fmt::Error)?)?,
             }
         }
         Ok(())
@@ -81,9 +77,7 @@ impl fmt::Display for YamlPath {
 }
 
 fn is_plain_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -96,22 +90,13 @@ mod tests {
         let v = json!({"agents": {"kiro": {"discord": {"allowedChannels": ["1"]}}}});
         let p = YamlPath::from_pointer("/agents/kiro/discord/allowedChannels/0", &v);
         assert_eq!(p.to_string(), "agents.kiro.discord.allowedChannels[0]");
-        let p = YamlPath::root()
-            .key("serviceAccount")
-            .key("annotations")
-            .key("eks.amazonaws.com/role-arn");
-        assert_eq!(
-            p.to_string(),
-            "serviceAccount.annotations[\"eks.amazonaws.com/role-arn\"]"
-        );
+        let p = YamlPath::root().key("serviceAccount").key("annotations").key("eks.amazonaws.com/role-arn");
+        assert_eq!(p.to_string(), "serviceAccount.annotations[\"eks.amazonaws.com/role-arn\"]");
     }
 
     #[test]
     fn numeric_map_keys_stay_keys() {
         let v = json!({"env": {"0": "x"}});
-        assert_eq!(
-            YamlPath::from_pointer("/env/0", &v).0[1],
-            Segment::Key("0".into())
-        );
+        assert_eq!(YamlPath::from_pointer("/env/0", &v).0[1], Segment::Key("0".into()));
     }
 }

