@@ -246,3 +246,24 @@ fn a_corrupt_cache_entry_is_ignored_and_rebuilt() {
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.stdout, first.stdout);
 }
+
+#[test]
+fn a_javascript_plugin_is_loaded_by_the_same_host() {
+    let js = repo().join("plugins/qwen-js/qwen.wasm").display().to_string();
+    let (_d, file) = values_file(
+        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    discord: {botToken: t, allowedChannels: []}\n    persistence: {s3: {enabled: true, bucket: logins}}\n",
+    );
+    let run = compose(&["-f", &file, "--plugin", &js]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let deployment = find(&docs, "Deployment", "agent-broker-q");
+    assert_eq!(deployment["metadata"]["annotations"]["agent-broker.dev/plugin"].as_str(), Some("qwen@0.1.0"));
+    let restore_env = deployment["spec"]["template"]["spec"]["initContainers"][0]["env"].as_sequence().unwrap();
+    let persisted = restore_env.iter().find(|e| e["name"].as_str() == Some("PERSIST_PATHS")).unwrap();
+    assert_eq!(persisted["value"].as_str(), Some("d .qwen tmp"));
+    // Its `err` case (a thrown list of diagnostics) reaches the operator with the path.
+    let (_d2, rejected) = values_file(
+        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    env: {OPENAI_API_KEY: \"\"}\n    discord: {botToken: t, allowedChannels: []}\n",
+    );
+    assert_input_error(&compose(&["-f", &rejected, "--plugin", &js]), &["qwen.wasm", "agents.q.env.OPENAI_API_KEY", "is empty"]);
+}
