@@ -265,5 +265,8 @@ fn a_javascript_plugin_is_loaded_by_the_same_host() {
     let (_d2, rejected) = values_file(
         "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    env: {OPENAI_API_KEY: \"\"}\n    discord: {botToken: t, allowedChannels: []}\n",
     );
-    assert_input_error(&compose(&["-f", &rejected, "--plugin", &js]), &["qwen.wasm", "agents.q.env.OPENAI_API_KEY", "is empty"]);
+    assert_input_error(
+        &compose(&["-f", &rejected, "--plugin", &js]),
+        &["qwen.wasm", "agents.q.env.OPENAI_API_KEY", "is empty"],
+    );
 }

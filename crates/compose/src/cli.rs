@@ -5,7 +5,7 @@ use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
 use crate::plugin::{Answer, PluginOptions, Plugins};
 use crate::values::{Input, Values};
-use crate::{emit, rules};
+use crate::{emit, modes, rules};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -46,6 +46,18 @@ pub struct Cli {
 pub enum Command {
     /// Render manifests (what `compose` does without a subcommand).
     Render(RenderArgs),
+    /// Helm post-renderer: manifests on stdin, each AgentSet replaced by its agents' manifests.
+    PostRender(PluginArgs),
+    /// KRM function (kpt fn eval --exec): a ResourceList on stdin, a ResourceList on stdout.
+    Krm(PluginArgs),
+    /// Print chart 0.4.0 values for chart 0.3.x values (agent.preset, top-level discord, ...).
+    Migrate {
+        /// The 0.3.x values file; `-` reads stdin.
+        #[arg(short = 'f', long = "values", value_name = "FILE")]
+        values: String,
+        #[command(flatten)]
+        plugins: PluginArgs,
+    },
     /// Inspect and check plugins: the plugin author's tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -123,11 +135,13 @@ impl PluginArgs {
     }
 }
 
-/// What a command produced: text for stdout, lines for stderr.
+/// What a command produced: text for stdout, lines for stderr, and the exit code.
 #[derive(Default)]
 pub struct Output {
     pub stdout: String,
     pub stderr: Vec<String>,
+    /// Non-zero only where a failure still has output (a KRM ResourceList with its results).
+    pub exit_code: i32,
 }
 
 pub fn run(cli: Cli) -> Result<Output> {
@@ -135,10 +149,36 @@ pub fn run(cli: Cli) -> Result<Output> {
         None => render(cli.render),
         Some(Command::Render(args)) => render(args),
         Some(Command::Plugin(command)) => plugin(command),
+        Some(Command::PostRender(plugins)) => {
+            let stream = read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?;
+            let (stdout, warnings) = modes::post_render::post_render(&stream, &plugins.options())?;
+            Ok(Output { stdout, stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(), exit_code: 0 })
+        }
+        Some(Command::Krm(plugins)) => {
+            let input = read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?;
+            match modes::krm::run(&input, &plugins.options()) {
+                (stdout, None) => Ok(Output { stdout, ..Output::default() }),
+                // The ResourceList with its results still goes to stdout, for kpt to show.
+                (stdout, Some(error)) => {
+                    Ok(Output { stdout, stderr: vec![error.to_string()], exit_code: error.exit_code() })
+                }
+            }
+        }
+        Some(Command::Migrate { values, plugins }) => {
+            let (source, text) = if values == "-" {
+                ("<stdin>".to_string(), read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?)
+            } else {
+                let text = std::fs::read_to_string(&values)
+                    .map_err(|e| Error::input(&values, "", format!("cannot read values file: {e}")))?;
+                (values, text)
+            };
+            let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options())?;
+            Ok(Output { stdout, stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(), exit_code: 0 })
+        }
         Some(Command::Completion { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "compose", &mut buf);
-            Ok(Output { stdout: String::from_utf8_lossy(&buf).into_owned(), stderr: Vec::new() })
+            Ok(Output { stdout: String::from_utf8_lossy(&buf).into_owned(), ..Output::default() })
         }
     }
 }
@@ -205,7 +245,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                 .collect();
             Ok(Output {
                 stdout: table(["NAME", "VERSION", "SOURCE", "COMMANDS", "SUMMARY"], &rows),
-                stderr: Vec::new(),
+                ..Output::default()
             })
         }
         PluginCommand::Inspect { target: plugin, plugins } => {
@@ -224,7 +264,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
             };
             let answer = p.defaults(&json!({"name": "example"}).to_string(), "agents.example")?;
             let described = describe(p, &answer);
-            Ok(Output { stdout: serde_yaml::to_string(&described).expect("YAML"), stderr: Vec::new() })
+            Ok(Output { stdout: serde_yaml::to_string(&described).expect("YAML"), ..Output::default() })
         }
         PluginCommand::Check { file } => check(&file),
     }
@@ -271,7 +311,7 @@ fn check(file: &std::path::Path) -> Result<Output> {
         report.push("note: it claims no command, so agents must name it in `plugin`".into());
     }
     report.push(format!("ok: {} sample agents answered and every answer passed the checks", samples.len()));
-    Ok(Output { stdout: report.join("\n") + "\n", stderr: Vec::new() })
+    Ok(Output { stdout: report.join("\n") + "\n", ..Output::default() })
 }
 
 fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod emit;
 pub mod error;
 pub mod manifest;
+pub mod modes;
 pub mod plugin;
 pub mod resolve;
 pub mod rules;

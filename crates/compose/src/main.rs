@@ -4,7 +4,7 @@ fn main() {
     let cli = compose::cli::Cli::parse();
     let code = match compose::cli::run(cli) {
         Ok(out) => match compose::cli::print(&out) {
-            Ok(()) => 0,
+            Ok(()) => out.exit_code,
             // A closed pipe (`compose | head`) is not worth a message.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
             Err(e) => {

@@ -190,7 +190,12 @@ fn merge(name: &str, values: &AgentValues, defaults: CheckedDefaults, plugin: Op
             if defaults.image.is_empty() { BASE_IMAGE.into() } else { defaults.image },
         ),
         command: or(&values.command, defaults.command),
-        args: values.args.clone().unwrap_or(defaults.args),
+        args: match values.args.as_deref() {
+            // Helm reads `--set args={}` as [""]: the only way to say "no arguments" with --set.
+            Some([only]) if only.is_empty() => Vec::new(),
+            Some(args) => args.to_vec(),
+            None => defaults.args,
+        },
         home: or(&values.working_dir, defaults.home),
         persist,
         disposable: defaults.disposable,

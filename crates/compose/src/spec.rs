@@ -15,6 +15,7 @@ pub struct Spec {
     pub container_security_context: Map<String, Value>,
     pub service_account: ServiceAccount,
     pub aws_cli_image: AwsCliImage,
+    pub network_policy: NetworkPolicy,
     /// In the order the values give them; output is sorted by name.
     pub agents: BTreeMap<String, AgentValues>,
 }
@@ -26,6 +27,13 @@ pub struct ServiceAccount {
     pub name: String,
     pub annotations: BTreeMap<String, String>,
     pub automount_token: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkPolicy {
+    pub enabled: bool,
+    pub egress: Vec<Value>,
 }
 
 /// The aws CLI image of the restore and backup containers.

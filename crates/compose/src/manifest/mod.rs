@@ -38,6 +38,9 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
     if spec.service_account.create {
         docs.push(Document { agent: None, object: ctx.service_account() });
     }
+    if spec.network_policy.enabled {
+        docs.push(Document { agent: None, object: ctx.network_policy() });
+    }
     for agent in agents {
         let name = names::agent_resource_name(&ctx.fullname, &agent.name);
         let secret = ctx.secret(agent, &name);
@@ -129,6 +132,24 @@ impl<'a> Context<'a> {
             "kind": "ServiceAccount",
             "metadata": metadata,
             "automountServiceAccountToken": self.spec.service_account.automount_token,
+        })
+    }
+
+    /// One policy for every agent pod of the release: nothing may connect in.
+    fn network_policy(&self) -> Value {
+        let mut selector = Map::new();
+        selector.insert("app.kubernetes.io/name".into(), self.app_name().into());
+        selector.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": self.metadata(&self.fullname, None),
+            "spec": {
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [],
+                "egress": self.spec.network_policy.egress,
+            },
         })
     }
 

@@ -157,8 +157,7 @@ impl Plugins {
 
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
-        let unusable =
-            |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
+        let unusable = |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
         let mut instance = self.runtime.load(bytes).map_err(|f| match f {
             PluginFault::Unusable(why) => unusable(why),
             PluginFault::Failed(why) => {

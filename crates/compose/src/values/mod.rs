@@ -79,7 +79,7 @@ impl Values {
         Self::from_layers(vec![Layer { source: source.into(), values: merged }])
     }
 
-    fn from_layers(layers: Vec<Layer>) -> Values {
+    pub fn from_layers(layers: Vec<Layer>) -> Values {
         let mut merged = Value::Object(Map::new());
         for layer in &layers {
             merge(&mut merged, &layer.values);

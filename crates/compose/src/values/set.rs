@@ -77,12 +77,8 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
 fn parse_value(s: &str, typed: bool) -> (Value, &str) {
     if let Some(inner) = s.strip_prefix('{') {
         if let Some(close) = inner.find('}') {
-            let items = &inner[..close];
-            let list = if items.is_empty() {
-                Vec::new()
-            } else {
-                split_unescaped(items).into_iter().map(|item| typed_value(&item, typed)).collect()
-            };
+            // Like Helm, `{}` is a list of one empty string, not an empty list.
+            let list = split_unescaped(&inner[..close]).into_iter().map(|item| typed_value(&item, typed)).collect();
             return (Value::Array(list), &inner[close + 1..]);
         }
     }
@@ -189,7 +185,7 @@ mod tests {
         let v = set(&["x.list={a,b\\,c}", "x.items[1].name=n", "x.dotted\\.key=v", "x.empty={}"], true);
         assert_eq!(
             v,
-            json!({"x": {"list": ["a", "b,c"], "items": [null, {"name": "n"}], "dotted.key": "v", "empty": []}})
+            json!({"x": {"list": ["a", "b,c"], "items": [null, {"name": "n"}], "dotted.key": "v", "empty": [""]}})
         );
     }
 

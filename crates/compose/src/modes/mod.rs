@@ -1,0 +1,8 @@
+//! The ways in besides `compose -f`: Helm's post-renderer, a KRM function, and the migration of
+//! 0.3.x values. Each turns its input into values and a release, runs the same pipeline
+//! ([`crate::render`]), and writes its own kind of output.
+
+pub mod agent_set;
+pub mod krm;
+pub mod migrate;
+pub mod post_render;
