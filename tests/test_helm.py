@@ -148,12 +148,8 @@ def test_kpt_runs_compose_as_a_krm_function(tmp_path):
         "apiVersion": "compose.agent-broker.dev/v1alpha1", "kind": "AgentSet",
         "metadata": {"name": "agent-broker"}, "spec": {"values": values}}))
     (package / "other.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bots\n")
-    shutil.copy(compose_bin(), tmp_path / "compose")
-    fn = tmp_path / "fn"
-    fn.write_text(f"#!/bin/sh\nexec {tmp_path / 'compose'} krm\n")
-    fn.chmod(0o755)
     env = dict(os.environ, HOME=str(tmp_path), COMPOSE_CACHE_DIR=str(REPO / "target" / "test-plugin-cache"))
-    kpt = subprocess.run(["kpt", "fn", "eval", "pkg", "--exec", "./fn", "-o", "stdout"],
+    kpt = subprocess.run(["kpt", "fn", "eval", "pkg", "--exec", f"{compose_bin()} krm", "-o", "stdout"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert kpt.returncode == 0, kpt.stderr
     items = yaml.safe_load(kpt.stdout)["items"]
