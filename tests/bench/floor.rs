@@ -11,9 +11,8 @@ fn main() {
     let template_file = args.next().expect("TEMPLATE.yaml");
     let agents: usize = args.next().expect("N").parse().expect("N is a number");
     let text = std::fs::read_to_string(template_file).expect("template");
-    let template: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).expect("YAML"))
-        .collect();
+    let template: Vec<Value> =
+        serde_yaml::Deserializer::from_str(&text).map(|d| serde::Deserialize::deserialize(d).expect("YAML")).collect();
     let mut out = String::with_capacity(agents * 4096);
     for i in 0..agents {
         let name = format!("agent-broker-a{i}");

@@ -6,12 +6,12 @@ use anyhow::Context as _;
 use std::path::Path;
 
 pub fn to_yaml(docs: &[Document]) -> String {
-    let mut out = String::with_capacity(docs.len() * 2048);
+    let mut out = Vec::with_capacity(docs.len() * 2048);
     for doc in docs {
-        out.push_str("---\n");
-        out.push_str(&serde_yaml::to_string(&doc.object).expect("JSON values serialize as YAML"));
+        out.extend_from_slice(b"---\n");
+        serde_yaml::to_writer(&mut out, &doc.object).expect("JSON values serialize as YAML");
     }
-    out
+    String::from_utf8(out).expect("serde_yaml writes UTF-8")
 }
 
 /// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Each file is

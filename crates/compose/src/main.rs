@@ -1,5 +1,9 @@
 use clap::Parser;
 
+// Rendering builds and frees many small objects; mimalloc does that markedly faster than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = compose::cli::Cli::parse();
     let code = match compose::cli::run(cli) {
