@@ -21,20 +21,23 @@ pub struct Run {
 
 /// Runs compose in the repository root with its own plugin cache folder.
 pub fn compose(args: &[&str]) -> Run {
-    compose_with_stdin(args, "")
+    run(args, "", &[])
 }
 
 pub fn compose_with_stdin(args: &[&str], stdin: &str) -> Run {
-    let cache = repo().join("target/test-plugin-cache");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_compose"))
-        .args(args)
-        .current_dir(repo())
-        .env("COMPOSE_CACHE_DIR", cache)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("compose runs");
+    run(args, stdin, &[])
+}
+
+/// Runs compose with extra environment variables.
+pub fn compose_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run(args, "", env)
+}
+
+fn run(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compose"));
+    cmd.args(args).current_dir(repo()).env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"));
+    cmd.envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("compose runs");
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     Run {
@@ -74,17 +77,3 @@ pub fn find<'a>(docs: &'a [serde_yaml::Value], kind: &str, name: &str) -> &'a se
         .unwrap_or_else(|| panic!("no {kind}/{name}"))
 }
 
-/// Runs compose with extra environment variables.
-pub fn compose_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compose"));
-    cmd.args(args).current_dir(repo()).env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.stdin(Stdio::null()).output().expect("compose runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
