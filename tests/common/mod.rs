@@ -76,4 +76,3 @@ pub fn find<'a>(docs: &'a [serde_yaml::Value], kind: &str, name: &str) -> &'a se
         .find(|d| d["kind"].as_str() == Some(kind) && d["metadata"]["name"].as_str() == Some(name))
         .unwrap_or_else(|| panic!("no {kind}/{name}"))
 }
-

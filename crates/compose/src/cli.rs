@@ -191,14 +191,10 @@ fn render(args: RenderArgs) -> Result<Output> {
             "a release name is lowercase letters, digits and '-', at most 53 characters (Helm's rule)",
         ));
     }
-    if let Some(ns) = &args.namespace {
-        if !rules::is_dns_label(ns) {
-            return Err(Error::input(
-                "--namespace",
-                "",
-                "a namespace is a DNS label: lowercase letters, digits and '-'",
-            ));
-        }
+    if let Some(ns) = &args.namespace
+        && !rules::is_dns_label(ns)
+    {
+        return Err(Error::input("--namespace", "", "a namespace is a DNS label: lowercase letters, digits and '-'"));
     }
     // Helm's order: files, then --set, then --set-string.
     let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
@@ -297,14 +293,14 @@ fn check(file: &std::path::Path) -> Result<Output> {
                 "gives different answers for the same values; a plugin must be deterministic",
             ));
         }
-        if let Answer::Defaults(d) = &first {
-            if d.command.is_empty() || d.home.is_empty() || d.image.is_empty() {
-                return Err(Error::input(
-                    file.display().to_string(),
-                    "",
-                    "its defaults lack an image, a command or a home; every agent using it would have to set them",
-                ));
-            }
+        if let Answer::Defaults(d) = &first
+            && (d.command.is_empty() || d.home.is_empty() || d.image.is_empty())
+        {
+            return Err(Error::input(
+                file.display().to_string(),
+                "",
+                "its defaults lack an image, a command or a home; every agent using it would have to set them",
+            ));
         }
     }
     if p.info.commands.is_empty() {

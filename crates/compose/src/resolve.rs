@@ -17,9 +17,9 @@ const DEFAULT_INSTRUCTION_FILE: &str = "AGENTS.md";
 
 /// One agent, ready to become manifests.
 #[derive(Debug, Clone)]
-pub struct Agent {
+pub struct Agent<'v> {
     pub name: String,
-    pub values: AgentValues,
+    pub values: &'v AgentValues,
     pub image_repository: String,
     pub command: String,
     pub args: Vec<String>,
@@ -35,7 +35,7 @@ pub struct Agent {
 }
 
 /// Resolves every enabled agent; all agents' problems are reported together.
-pub fn resolve(spec: &Spec, values: &Values, plugins: &mut Plugins) -> Result<(Vec<Agent>, Vec<String>)> {
+pub fn resolve<'v>(spec: &'v Spec, values: &Values, plugins: &mut Plugins) -> Result<(Vec<Agent<'v>>, Vec<String>)> {
     let mut agents = Vec::new();
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
@@ -52,7 +52,12 @@ pub fn resolve(spec: &Spec, values: &Values, plugins: &mut Plugins) -> Result<(V
     if problems.is_empty() { Ok((agents, warnings)) } else { Err(Error::Input(problems)) }
 }
 
-fn resolve_one(name: &str, values: &AgentValues, all: &Values, plugins: &mut Plugins) -> Result<(Agent, Vec<String>)> {
+fn resolve_one<'v>(
+    name: &str,
+    values: &'v AgentValues,
+    all: &Values,
+    plugins: &mut Plugins,
+) -> Result<(Agent<'v>, Vec<String>)> {
     let at = YamlPath::root().key("agents").key(name);
     let plugin = if !values.plugin.is_empty() {
         let plugin_ref = &values.plugin;
@@ -157,7 +162,7 @@ fn plugin_input(name: &str, all: &Values, at: &YamlPath) -> String {
     agent.to_string()
 }
 
-fn merge(name: &str, values: &AgentValues, defaults: CheckedDefaults, plugin: Option<String>) -> Agent {
+fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plugin: Option<String>) -> Agent<'v> {
     let or = |explicit: &str, default: String| {
         if explicit.is_empty() { default } else { explicit.to_string() }
     };
@@ -203,6 +208,6 @@ fn merge(name: &str, values: &AgentValues, defaults: CheckedDefaults, plugin: Op
         login_command: defaults.login_command,
         env,
         plugin,
-        values: values.clone(),
+        values,
     }
 }

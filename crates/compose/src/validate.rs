@@ -7,6 +7,7 @@ use crate::spec::Spec;
 use crate::values::Values;
 use crate::values::path::{Segment, YamlPath};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde::Deserialize;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -20,7 +21,7 @@ fn schema() -> &'static Value {
 pub fn validate(values: &Values) -> Result<Spec> {
     let mut problems = schema_problems(values);
     if problems.is_empty() {
-        let spec: Spec = serde_json::from_value(values.merged.clone())
+        let spec = Spec::deserialize(&values.merged)
             .map_err(|e| Error::Other(anyhow::anyhow!("values accepted by the schema but not by compose: {e}")))?;
         problems.extend(rule_problems(values, &spec));
         if problems.is_empty() {

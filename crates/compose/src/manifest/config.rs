@@ -64,7 +64,7 @@ pub fn config_toml(agent: &Agent) -> String {
 }
 
 /// The ConfigMap key of the instruction file: its base name (`AGENTS.md`, `CLAUDE.md`).
-pub fn instruction_key(agent: &Agent) -> &str {
+pub fn instruction_key<'a>(agent: &'a Agent) -> &'a str {
     let first = &agent.instruction_files[0];
     first.rsplit('/').next().unwrap_or(first)
 }

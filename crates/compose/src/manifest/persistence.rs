@@ -17,12 +17,12 @@ const BACKUP: &str = include_str!("scripts/s3-backup.sh");
 const GRACE_SECONDS: u32 = 120;
 
 pub struct Backup<'a> {
-    agent: &'a Agent,
+    agent: &'a Agent<'a>,
     prefix: String,
 }
 
 impl<'a> Backup<'a> {
-    pub fn new(agent: &'a Agent) -> Option<Self> {
+    pub fn new(agent: &'a Agent<'a>) -> Option<Self> {
         let s3 = &agent.values.persistence.s3;
         if !s3.enabled {
             return None;

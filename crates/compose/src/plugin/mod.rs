@@ -26,7 +26,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn from_command_line(&self) -> bool {
+    fn is_from_command_line(&self) -> bool {
         matches!(self, Origin::File(_))
     }
 }
@@ -47,7 +47,8 @@ pub struct Plugin {
     instance: RefCell<Instance>,
 }
 
-/// What a plugin said about one agent.
+/// What a plugin said about one agent (one per agent, short-lived: the size difference is fine).
+#[allow(clippy::large_enum_variant)]
 pub enum Answer {
     Defaults(CheckedDefaults),
     /// The plugin rejected the agent's values: (path inside the agent, message).
@@ -179,7 +180,7 @@ impl Plugins {
         // A plugin from the command line replaces a bundled one of the same name.
         if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {
             let existing = &self.plugins[i];
-            if existing.origin.from_command_line() && plugin.origin.from_command_line() {
+            if existing.origin.is_from_command_line() && plugin.origin.is_from_command_line() {
                 return Err(Error::input(
                     plugin.origin.to_string(),
                     "",
@@ -201,7 +202,7 @@ impl Plugins {
         for (i, a) in self.plugins.iter().enumerate() {
             for (j, b) in self.plugins.iter().enumerate().skip(i + 1) {
                 for command in a.info.commands.iter().filter(|c| b.info.commands.contains(c)) {
-                    match (a.origin.from_command_line(), b.origin.from_command_line()) {
+                    match (a.origin.is_from_command_line(), b.origin.is_from_command_line()) {
                         (false, true) => released.push((i, command.clone())),
                         (true, false) => released.push((j, command.clone())),
                         _ => problems.push(Diagnostic::new(

@@ -250,7 +250,7 @@ fn check_format(bytes: &[u8]) -> Result<(), PluginFault> {
 fn check_export(engine: &Engine, component: &Component) -> Result<(), PluginFault> {
     let exports: Vec<String> = component.component_type().exports(engine).map(|(name, _)| name.to_string()).collect();
     let wanted = format!("{EXPORT_PREFIX}{INTERFACE_VERSION}");
-    if exports.iter().any(|e| *e == wanted) {
+    if exports.contains(&wanted) {
         return Ok(());
     }
     if let Some(other) = exports.iter().find_map(|e| e.strip_prefix(EXPORT_PREFIX)) {

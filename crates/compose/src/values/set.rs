@@ -75,12 +75,12 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
 
 /// A value runs to the next unescaped `,`; `{a,b}` is a list.
 fn parse_value(s: &str, typed: bool) -> (Value, &str) {
-    if let Some(inner) = s.strip_prefix('{') {
-        if let Some(close) = inner.find('}') {
-            // Like Helm, `{}` is a list of one empty string, not an empty list.
-            let list = split_unescaped(&inner[..close]).into_iter().map(|item| typed_value(&item, typed)).collect();
-            return (Value::Array(list), &inner[close + 1..]);
-        }
+    if let Some(inner) = s.strip_prefix('{')
+        && let Some(close) = inner.find('}')
+    {
+        // Like Helm, `{}` is a list of one empty string, not an empty list.
+        let list = split_unescaped(&inner[..close]).into_iter().map(|item| typed_value(&item, typed)).collect();
+        return (Value::Array(list), &inner[close + 1..]);
     }
     let mut text = String::new();
     let mut chars = s.char_indices();
