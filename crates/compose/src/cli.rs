@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
 use crate::plugin::{Answer, PluginOptions, Plugins};
-use crate::values::{Input, Values};
+use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
@@ -144,18 +144,24 @@ pub struct Output {
     pub exit_code: i32,
 }
 
+impl Output {
+    fn with_warnings(stdout: String, warnings: &[String]) -> Output {
+        Output { stdout, stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(), exit_code: 0 }
+    }
+}
+
 pub fn run(cli: Cli) -> Result<Output> {
     match cli.command {
         None => render(cli.render),
         Some(Command::Render(args)) => render(args),
         Some(Command::Plugin(command)) => plugin(command),
         Some(Command::PostRender(plugins)) => {
-            let stream = read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?;
+            let (_, stream) = values::read_text("-", read_stdin)?;
             let (stdout, warnings) = modes::post_render::post_render(&stream, &plugins.options())?;
-            Ok(Output { stdout, stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(), exit_code: 0 })
+            Ok(Output::with_warnings(stdout, &warnings))
         }
         Some(Command::Krm(plugins)) => {
-            let input = read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?;
+            let (_, input) = values::read_text("-", read_stdin)?;
             match modes::krm::run(&input, &plugins.options()) {
                 (stdout, None) => Ok(Output { stdout, ..Output::default() }),
                 // The ResourceList with its results still goes to stdout, for kpt to show.
@@ -164,16 +170,10 @@ pub fn run(cli: Cli) -> Result<Output> {
                 }
             }
         }
-        Some(Command::Migrate { values, plugins }) => {
-            let (source, text) = if values == "-" {
-                ("<stdin>".to_string(), read_stdin().map_err(|e| Error::input("<stdin>", "", e.to_string()))?)
-            } else {
-                let text = std::fs::read_to_string(&values)
-                    .map_err(|e| Error::input(&values, "", format!("cannot read values file: {e}")))?;
-                (values, text)
-            };
+        Some(Command::Migrate { values: file, plugins }) => {
+            let (source, text) = values::read_text(&file, read_stdin)?;
             let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options())?;
-            Ok(Output { stdout, stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(), exit_code: 0 })
+            Ok(Output::with_warnings(stdout, &warnings))
         }
         Some(Command::Completion { shell }) => {
             let mut buf = Vec::new();
@@ -204,8 +204,7 @@ fn render(args: RenderArgs) -> Result<Output> {
     let values = Values::load(&inputs, read_stdin)?;
     let release = crate::release(&args.release_name, args.namespace.clone());
     let rendered = crate::render(&values, &release, &args.plugins.options())?;
-    let mut out =
-        Output { stderr: rendered.warnings.iter().map(|w| format!("warning: {w}")).collect(), ..Output::default() };
+    let mut out = Output::with_warnings(String::new(), &rendered.warnings);
     match &args.output_dir {
         Some(dir) => {
             for path in emit::to_dir(&rendered.documents, dir)? {

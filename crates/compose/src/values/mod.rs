@@ -50,9 +50,9 @@ impl Values {
                         let read = stdin
                             .take()
                             .ok_or_else(|| Error::input("<stdin>", "", "read twice (`-f -` given twice)"))?;
-                        ("<stdin>".to_string(), read().map_err(|e| Error::input("<stdin>", "", e.to_string()))?)
+                        read_text(file, read)?
                     } else {
-                        (file.clone(), read_file(file)?)
+                        read_text(file, || unreachable!("only `-` reads stdin"))?
                     };
                     let values = parse_yaml(&text, &source)?;
                     layers.push(Layer { source, values });
@@ -104,15 +104,21 @@ impl Values {
     }
 }
 
-fn read_file(file: &str) -> Result<String> {
-    std::fs::read_to_string(Path::new(file)).map_err(|e| {
+/// A values file's name for messages and its text; `-` is stdin.
+pub fn read_text(file: &str, read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<(String, String)> {
+    if file == "-" {
+        let text = read_stdin().map_err(|e| Error::input("<stdin>", "", format!("cannot read stdin: {e}")))?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let text = std::fs::read_to_string(Path::new(file)).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
             _ => e.to_string(),
         };
         Error::input(file, "", format!("cannot read values file: {why}"))
-    })
+    })?;
+    Ok((file.to_string(), text))
 }
 
 /// A values document: a YAML mapping. Empty files and other YAML types are errors.
