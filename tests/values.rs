@@ -304,3 +304,28 @@ fn an_agent_that_names_everything_needs_no_plugin() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("command = \"mystery-cli\""));
 }
+
+#[test]
+fn many_agents_come_out_complete_and_in_name_order() {
+    // Enough agents that building and writing are spread over threads.
+    let mut yaml = String::from("agents:\n  kiro: {enabled: false}\n");
+    for i in 0..300 {
+        yaml.push_str(&format!("  a{i:03}: {{plugin: codex, discord: {{botToken: t{i}, allowedChannels: []}}}}\n"));
+    }
+    let (_d, file) = values_file(&yaml);
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    assert_eq!(docs.len(), 900);
+    let kinds_and_names: Vec<(String, String)> = docs
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap().to_string(), d["metadata"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    let expected: Vec<(String, String)> = (0..300)
+        .flat_map(|i| {
+            let name = format!("agent-broker-a{i:03}");
+            ["Secret", "ConfigMap", "Deployment"].map(|k| (k.to_string(), name.clone()))
+        })
+        .collect();
+    assert_eq!(kinds_and_names, expected);
+}

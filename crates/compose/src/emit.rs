@@ -2,17 +2,24 @@
 
 use crate::error::Result;
 use crate::manifest::Document;
+use crate::parallel;
 use anyhow::Context as _;
 use std::path::Path;
 
 pub fn to_yaml(docs: &[Document]) -> String {
-    let mut out = Vec::with_capacity(docs.len() * 2048);
-    for doc in docs {
-        out.extend_from_slice(b"---\n");
-        serde_yaml::to_writer(&mut out, &doc.object).expect("JSON values serialize as YAML");
-    }
-    String::from_utf8(out).expect("serde_yaml writes UTF-8")
+    let parts = parallel::in_chunks(docs, DOCUMENTS_PER_THREAD, |chunk| {
+        let mut out = Vec::with_capacity(chunk.len() * 1400);
+        for doc in chunk {
+            out.extend_from_slice(b"---\n");
+            serde_yaml::to_writer(&mut out, &doc.object).expect("JSON values serialize as YAML");
+        }
+        out
+    });
+    String::from_utf8(parts.concat()).expect("serde_yaml writes UTF-8")
 }
+
+/// Below this many documents a thread costs more than it saves.
+const DOCUMENTS_PER_THREAD: usize = 192;
 
 /// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Each file is
 /// written beside and renamed into place, so a reader never sees half a file.

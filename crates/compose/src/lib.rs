@@ -11,6 +11,7 @@ pub mod emit;
 pub mod error;
 pub mod manifest;
 pub mod modes;
+pub mod parallel;
 pub mod plugin;
 pub mod resolve;
 pub mod rules;

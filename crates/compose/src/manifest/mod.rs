@@ -6,6 +6,7 @@ pub mod names;
 pub mod persistence;
 
 use crate::error::{Error, Result};
+use crate::parallel;
 use crate::resolve::Agent;
 use crate::spec::Spec;
 use base64::Engine as _;
@@ -41,22 +42,16 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
     if spec.network_policy.enabled {
         docs.push(Document { agent: None, object: ctx.network_policy() });
     }
-    for agent in agents {
-        let name = names::agent_resource_name(&ctx.fullname, &agent.name);
-        let secret = ctx.secret(agent, &name);
-        let config_map = ctx.config_map(agent, &name);
-        let checksum = checksum(&config_map, secret.as_ref());
-        let deployment = deployment::deployment(&ctx, agent, &name, &checksum);
-        docs.extend(
-            secret
-                .into_iter()
-                .chain([config_map, deployment])
-                .map(|object| Document { agent: Some(agent.name.clone()), object }),
-        );
-    }
+    let per_agent = parallel::in_chunks(agents, AGENTS_PER_THREAD, |chunk| {
+        chunk.iter().flat_map(|agent| ctx.agent_objects(agent)).collect::<Vec<_>>()
+    });
+    docs.extend(per_agent.into_iter().flatten());
     check_unique_names(&docs)?;
     Ok(docs)
 }
+
+/// Below this many agents a thread costs more than it saves.
+const AGENTS_PER_THREAD: usize = 64;
 
 /// Names, labels and settings shared by every object of one render.
 pub struct Context<'a> {
@@ -74,6 +69,20 @@ impl<'a> Context<'a> {
             fullname: names::fullname(spec, &release.name, &release.chart_name),
             chart_label: format!("{}-{}", release.chart_name, release.chart_version).replace('+', "_"),
         }
+    }
+
+    /// One agent's Secret (when it holds anything), ConfigMap and Deployment.
+    fn agent_objects(&self, agent: &Agent) -> Vec<Document> {
+        let name = names::agent_resource_name(&self.fullname, &agent.name);
+        let secret = self.secret(agent, &name);
+        let config_map = self.config_map(agent, &name);
+        let checksum = checksum(&config_map, secret.as_ref());
+        let deployment = deployment::deployment(self, agent, &name, &checksum);
+        secret
+            .into_iter()
+            .chain([config_map, deployment])
+            .map(|object| Document { agent: Some(agent.name.clone()), object })
+            .collect()
     }
 
     pub fn app_name(&self) -> &str {
