@@ -198,7 +198,7 @@ def write_report(rows, compiled, load_cold, load_warm, nocache):
         f"| warm: verify the digest, load the compiled code | {load_warm:.1f} ms |",
         "",
     ]
-    (REPO / "BENCHMARKS.md").write_text("\n".join(lines) + NOTES)
+    (REPO / "BENCHMARKS.md").write_text("\n".join(lines) + "\n" + NOTES)
 
 
 NOTES = open(pathlib.Path(__file__).with_name("notes.md")).read() if pathlib.Path(__file__).with_name("notes.md").exists() else ""
