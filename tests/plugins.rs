@@ -270,3 +270,15 @@ fn a_javascript_plugin_is_loaded_by_the_same_host() {
         &["qwen.wasm", "agents.q.env.OPENAI_API_KEY", "is empty"],
     );
 }
+
+#[test]
+fn a_cache_folder_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = compose_env(&["-f", "chart/values.yaml"], &[("COMPOSE_CACHE_DIR", cache.path().to_str().unwrap())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("is writable by group or others; plugins are compiled in memory"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing may be cached there");
+    assert!(!run.stdout.is_empty());
+}

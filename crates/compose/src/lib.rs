@@ -37,7 +37,8 @@ pub struct Rendered {
 pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Result<Rendered> {
     let spec = validate::validate(values)?;
     let mut plugins = Plugins::load(plugins)?;
-    let (agents, warnings) = resolve::resolve(&spec, values, &mut plugins)?;
+    let (agents, mut warnings) = resolve::resolve(&spec, values, &mut plugins)?;
+    warnings.extend(plugins.warnings());
     let documents = manifest::build(&spec, &agents, release)?;
     Ok(Rendered { documents, warnings })
 }

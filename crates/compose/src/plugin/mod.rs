@@ -113,6 +113,11 @@ impl Plugins {
         Ok(plugins)
     }
 
+    /// Things the operator should know about the plugin set-up (an unsafe cache folder).
+    pub fn warnings(&self) -> Vec<String> {
+        self.runtime.cache_refused.iter().map(|why| format!("{why}; plugins are compiled in memory")).collect()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Plugin> {
         self.plugins.iter()
     }
@@ -158,8 +163,9 @@ impl Plugins {
 
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
+        let sha256 = runtime::hex(&sha2::Sha256::digest(bytes));
         let unusable = |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
-        let mut instance = self.runtime.load(bytes).map_err(|f| match f {
+        let mut instance = self.runtime.load(bytes, &sha256).map_err(|f| match f {
             PluginFault::Unusable(why) => unusable(why),
             PluginFault::Failed(why) => {
                 Error::input(origin.to_string(), "", format!("plugin failed to start: it {why}"))
@@ -171,12 +177,7 @@ impl Plugins {
         })?;
         answer::check_info(&info)
             .map_err(|why| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}")))?;
-        let plugin = Plugin {
-            info,
-            origin,
-            sha256: runtime::hex(&sha2::Sha256::digest(bytes)),
-            instance: RefCell::new(instance),
-        };
+        let plugin = Plugin { info, origin, sha256, instance: RefCell::new(instance) };
         // A plugin from the command line replaces a bundled one of the same name.
         if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {
             let existing = &self.plugins[i];

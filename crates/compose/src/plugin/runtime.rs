@@ -36,6 +36,8 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
     cache_dir: Option<PathBuf>,
+    /// Why the cache folder given is not used, if it is not.
+    pub cache_refused: Option<String>,
     ticker: Once,
 }
 
@@ -98,22 +100,28 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Ok(Runtime { engine, linker, cache_dir, ticker: Once::new() })
+        let (cache_dir, cache_refused) = match cache_dir.map(|d| private_folder(&d).map(|()| d)) {
+            Some(Ok(dir)) => (Some(dir), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
+        };
+        Ok(Runtime { engine, linker, cache_dir, cache_refused, ticker: Once::new() })
     }
 
     /// Checks the file's format, compiles it (or loads it from the cache), and instantiates it.
-    pub fn load(&self, bytes: &[u8]) -> Result<Instance, PluginFault> {
+    /// `sha256` is the hex digest of `bytes`, the cache key.
+    pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Instance, PluginFault> {
         check_format(bytes)?;
-        let component = self.compile(bytes)?;
+        let component = self.compile(bytes, sha256)?;
         check_export(&self.engine, &component)?;
         self.instantiate(&component)
     }
 
-    fn compile(&self, bytes: &[u8]) -> Result<Component, PluginFault> {
+    fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, PluginFault> {
         let unusable = |e: wasmtime::Error| {
             PluginFault::Unusable(format!("it is not a valid WebAssembly component: {}", root_cause(&e)))
         };
-        let Some(entry) = self.cache_entry(bytes) else {
+        let Some(entry) = self.cache_entry(sha256) else {
             return Component::new(&self.engine, bytes).map_err(unusable);
         };
         if let Some(component) = self.load_cached(&entry) {
@@ -128,11 +136,11 @@ impl Runtime {
 
     /// `<dir>/<sha256 of the plugin>-<engine fingerprint>.cwasm`: a new plugin, wasmtime version or
     /// engine setting never meets an old entry.
-    fn cache_entry(&self, bytes: &[u8]) -> Option<PathBuf> {
+    fn cache_entry(&self, sha256: &str) -> Option<PathBuf> {
         let dir = self.cache_dir.as_ref()?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut hasher);
-        Some(dir.join(format!("{}-{:016x}.cwasm", hex(&Sha256::digest(bytes)), hasher.finish())))
+        Some(dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish())))
     }
 
     /// An entry is trusted only if its content digest (stored beside it) matches: a truncated,
@@ -264,9 +272,33 @@ fn check_export(engine: &Engine, component: &Component) -> Result<(), PluginFaul
     )))
 }
 
+/// The cache holds native code that is run: a folder another user can write to would let them run
+/// theirs. Only a folder of ours, closed to group and others, is used; it is created that way.
+fn private_folder(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        let shown = dir.display();
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("plugin cache {shown} cannot be created ({e})"))?;
+        }
+        let meta = std::fs::metadata(dir).map_err(|e| format!("plugin cache {shown} cannot be read ({e})"))?;
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Err(format!("plugin cache {shown} belongs to another user"));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!("plugin cache {shown} is writable by group or others"));
+        }
+    }
+    Ok(())
+}
+
 fn store_cached(entry: &Path, compiled: &[u8]) -> anyhow::Result<()> {
     let dir = entry.parent().ok_or_else(|| anyhow!("cache entry has no folder"))?;
-    std::fs::create_dir_all(dir)?;
     // Write beside, then rename: a reader never sees half a file under the final name.
     let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), entry.file_name().unwrap().to_string_lossy()));
     std::fs::write(&tmp, compiled)?;
