@@ -151,8 +151,8 @@ impl Runtime {
         if digest.trim() != hex(&Sha256::digest(&compiled)) {
             return None;
         }
-        // SAFETY: the bytes are what this engine configuration wrote (checked by digest above),
-        // and wasmtime checks its own version and settings in the header.
+        // SAFETY: the folder is ours alone (`private_folder`), the bytes match the digest written
+        // with them, and wasmtime checks its own version and settings in the header.
         unsafe { Component::deserialize(&self.engine, &compiled) }.ok()
     }
 
