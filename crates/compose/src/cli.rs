@@ -21,7 +21,12 @@ Examples:
   compose plugin check ./my-plugin.wasm
 
 Exit codes: 0 success, 2 bad input (values, flags, a plugin), 1 anything else.
-Nothing is written to stdout unless every agent rendered.";
+Nothing is written to stdout unless every agent rendered.
+
+Environment:
+  COMPOSE_CACHE_DIR  folder for compiled plugins (default $XDG_CACHE_HOME/agent-broker-compose or
+                     ~/.cache/agent-broker-compose; empty turns the cache off). It must be yours and
+                     closed to group and others, or it is not used.";
 
 #[derive(Parser, Debug)]
 #[command(
