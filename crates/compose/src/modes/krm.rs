@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 /// Returns the output ResourceList and whether it reports an error.
 pub fn run(input: &str, plugins: &PluginOptions) -> (String, Option<Error>) {
     match expand(input, plugins) {
-        Ok(list) => (serde_yaml::to_string(&list).expect("YAML"), None),
+        Ok((mut list, warnings)) => {
+            if !warnings.is_empty() {
+                let results = warnings.iter().map(|w| json!({"message": w, "severity": "warning"})).collect();
+                list["results"] = Value::Array(results);
+            }
+            (serde_yaml::to_string(&list).expect("YAML"), None)
+        }
         Err((list, error)) => {
             let results: Vec<Value> = match &error {
                 Error::Input(diagnostics) => diagnostics.iter().map(result).collect(),
@@ -31,7 +37,8 @@ fn result(d: &Diagnostic) -> Value {
     r
 }
 
-fn expand(input: &str, plugins: &PluginOptions) -> Result<Value, (Value, Error)> {
+/// The output list and the warnings of the renders, or the input list and what went wrong.
+fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), (Value, Error)> {
     let empty = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": []});
     let list: Value = serde_yaml::from_str::<serde_yaml::Value>(input)
         .ok()
@@ -43,23 +50,25 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<Value, (Value, Error)>
     let fail = |e: Error| (list.clone(), e);
     let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut out_items = Vec::with_capacity(items.len());
-    let expanded = |doc: &Value, source: &str, out: &mut Vec<Value>| -> Result<(), Error> {
+    let mut warnings = Vec::new();
+    let mut expand_into = |doc: &Value, source: &str, out: &mut Vec<Value>| -> Result<(), Error> {
         let (values, release) = agent_set::read(doc, source)?;
         let rendered = crate::render(&values, &release, plugins)?;
         out.extend(rendered.documents.into_iter().map(|d| d.object));
+        warnings.extend(rendered.warnings);
         Ok(())
     };
     for (i, item) in items.iter().enumerate() {
         if agent_set::is_agent_set(item) {
-            expanded(item, &format!("items[{i}] (AgentSet)"), &mut out_items).map_err(fail)?;
+            expand_into(item, &format!("items[{i}] (AgentSet)"), &mut out_items).map_err(fail)?;
         } else {
             out_items.push(item.clone());
         }
     }
     if let Some(config) = list.get("functionConfig").filter(|c| agent_set::is_agent_set(c)) {
-        expanded(config, "functionConfig (AgentSet)", &mut out_items).map_err(fail)?;
+        expand_into(config, "functionConfig (AgentSet)", &mut out_items).map_err(fail)?;
     }
     let mut out = list.clone();
     out["items"] = Value::Array(out_items);
-    Ok(out)
+    Ok((out, warnings))
 }
