@@ -282,3 +282,17 @@ fn a_cache_folder_others_can_write_is_not_used() {
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing may be cached there");
     assert!(!run.stdout.is_empty());
 }
+
+#[test]
+fn plugin_warnings_reach_the_operator_without_failing_the_render() {
+    let (_d, file) = misbehave("warn");
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: ")
+            && run.stderr.contains("misbehaving.wasm: agents.bad: this plugin has a warning over two lines"),
+        "one line per warning, control characters removed: {}",
+        run.stderr
+    );
+    assert_eq!(documents(&run.stdout).len(), 3);
+}

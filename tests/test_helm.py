@@ -225,3 +225,18 @@ def test_checkov_finds_no_failure_that_the_readme_does_not_explain(tmp_path):
     readme = (CHART / "README.md").read_text()
     unexplained = sorted(c for c in failed if f"`{c}`" not in readme)
     assert unexplained == [], f"checkov failures not explained in chart/README.md: {unexplained}"
+
+
+def test_krm_reports_plugin_warnings_as_results():
+    plugin = str(FIXTURES / "plugins" / "misbehaving.wasm")
+    values = {"agents": {"kiro": {"enabled": False}, "bad": {
+        "plugin": plugin, "env": {"MISBEHAVE": "warn"}, "discord": {"botToken": "t", "allowedChannels": []}}}}
+    rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [],
+          "functionConfig": {"apiVersion": "compose.agent-broker.dev/v1alpha1", "kind": "AgentSet",
+                             "metadata": {"name": "x"}, "spec": {"values": values}}}
+    result = run_compose("krm", stdin=yaml.safe_dump(rl))
+    assert result.code == 0, result.stderr
+    out = yaml.safe_load(result.stdout)
+    assert len(out["items"]) == 3
+    assert out["results"] == [{"message": f"{plugin}: agents.bad: this plugin has a warning over two lines",
+                               "severity": "warning"}]
