@@ -240,3 +240,11 @@ def test_krm_reports_plugin_warnings_as_results():
     assert len(out["items"]) == 3
     assert out["results"] == [{"message": f"{plugin}: agents.bad: this plugin has a warning over two lines",
                                "severity": "warning"}]
+
+
+def test_the_readme_values_table_matches_the_schema_and_defaults():
+    import values_table
+    readme = (CHART / "README.md").read_text()
+    assert values_table.readme_with_table(readme) == readme, "run: .venv/bin/python tests/values_table.py"
+    for key in ["agents.<name>.persistence.s3.bucket", "serviceAccount.annotations", "awsCliImage.tag"]:
+        assert f"| `{key}` |" in readme
