@@ -16,7 +16,7 @@ pub struct Spec {
     pub service_account: ServiceAccount,
     pub aws_cli_image: AwsCliImage,
     pub network_policy: NetworkPolicy,
-    /// In the order the values give them; output is sorted by name.
+    /// Sorted by name: the order of the output.
     pub agents: BTreeMap<String, AgentValues>,
 }
 
