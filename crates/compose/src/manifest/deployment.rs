@@ -45,7 +45,10 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     if !ctx.spec.image_pull_secrets.is_empty() {
         pod.insert("imagePullSecrets".into(), json!(ctx.spec.image_pull_secrets));
     }
-    pod.insert("terminationGracePeriodSeconds".into(), backup.as_ref().map_or(30, |b| b.grace_period_seconds()).into());
+    pod.insert(
+        "terminationGracePeriodSeconds".into(),
+        backup.as_ref().map_or(30, |_| persistence::GRACE_SECONDS).into(),
+    );
     if let Some(backup) = &backup {
         pod.insert("initContainers".into(), json!(backup.init_containers(ctx)));
     }

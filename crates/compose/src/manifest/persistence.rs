@@ -14,7 +14,7 @@ const RESTORE: &str = include_str!("scripts/s3-restore.sh");
 const BACKUP: &str = include_str!("scripts/s3-backup.sh");
 
 /// Seconds the pod gets to stop: the agent's own shutdown, then the final upload.
-const GRACE_SECONDS: u32 = 120;
+pub const GRACE_SECONDS: u32 = 120;
 
 pub struct Backup<'a> {
     agent: &'a Agent<'a>,
@@ -31,11 +31,8 @@ impl<'a> Backup<'a> {
         Some(Backup { agent, prefix })
     }
 
-    pub fn grace_period_seconds(&self) -> u32 {
-        GRACE_SECONDS
-    }
-
-    /// `restore` first (sharing the agent's `home` and `tmp` emptyDirs), then the `backup` sidecar; both run the fixed scripts with data in env.
+    /// `restore` first, then the `backup` sidecar, both sharing the agent's `home` and `tmp`
+    /// emptyDirs and running the fixed scripts with data in their environment.
     pub fn init_containers(&self, ctx: &Context) -> Vec<Value> {
         let restore = self.container(ctx, "restore", RESTORE);
         let mut backup = self.container(ctx, "backup", BACKUP);
