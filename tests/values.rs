@@ -329,3 +329,15 @@ fn many_agents_come_out_complete_and_in_name_order() {
         .collect();
     assert_eq!(kinds_and_names, expected);
 }
+
+#[test]
+fn a_failed_write_to_the_output_folder_leaves_no_new_file() {
+    let out = tempfile::tempdir().unwrap();
+    // A folder where the codex file's temporary copy would go makes that one write fail.
+    std::fs::create_dir(out.path().join(".codex.yaml.tmp")).unwrap();
+    let run = compose(&["-f", &fixture("four-agents.yaml"), "--output-dir", out.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(".codex.yaml.tmp"), "{}", run.stderr);
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from(".codex.yaml.tmp")], "only what was there before");
+}

@@ -21,8 +21,9 @@ pub fn to_yaml(docs: &[Document]) -> String {
 /// Below this many documents a thread costs more than it saves.
 const DOCUMENTS_PER_THREAD: usize = 192;
 
-/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Each file is
-/// written beside and renamed into place, so a reader never sees half a file.
+/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Every file is first
+/// written beside its final name, and only when all are written are they renamed into place, so a
+/// failed write leaves no new file behind.
 pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut groups: Vec<(String, Vec<Document>)> = Vec::new();
@@ -33,13 +34,19 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> 
             None => groups.push((file, vec![doc.clone()])),
         }
     }
-    let mut written = Vec::new();
-    for (file, group) in groups {
-        let path = dir.join(format!("{file}.yaml"));
-        let tmp = dir.join(format!(".{file}.yaml.tmp"));
-        std::fs::write(&tmp, to_yaml(&group)).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(path);
+    let mut staged = Vec::new();
+    for (file, group) in &groups {
+        let (tmp, path) = (dir.join(format!(".{file}.yaml.tmp")), dir.join(format!("{file}.yaml")));
+        if let Err(e) = std::fs::write(&tmp, to_yaml(group)) {
+            for (written, _) in staged.iter().chain([&(tmp.clone(), path)]) {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(anyhow::anyhow!("cannot write {}: {e}", tmp.display()).into());
+        }
+        staged.push((tmp, path));
     }
-    Ok(written)
+    for (tmp, path) in &staged {
+        std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(staged.into_iter().map(|(_, path)| path).collect())
 }
