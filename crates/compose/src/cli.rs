@@ -250,12 +250,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
         }
         PluginCommand::Inspect { target: plugin, plugins } => {
             let mut loaded = Plugins::load(&plugins.options())?;
-            let found = if plugin.ends_with(".wasm") || plugin.contains('/') {
-                Some(loaded.by_path(std::path::Path::new(&plugin))?)
-            } else {
-                loaded.by_name(&plugin)
-            };
-            let p = match found {
+            let p = match loaded.find(&plugin)? {
                 Some(p) => p,
                 None => {
                     let known = loaded.summary();

@@ -8,7 +8,6 @@ use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::YamlPath;
 use serde_json::Value;
-use std::path::Path;
 
 /// The image used when neither the values nor a plugin name one: agent-broker's base image.
 pub const BASE_IMAGE: &str = "ghcr.io/thepagent/agent-broker";
@@ -61,12 +60,7 @@ fn resolve_one<'v>(
     let at = YamlPath::root().key("agents").key(name);
     let plugin = if !values.plugin.is_empty() {
         let plugin_ref = &values.plugin;
-        let found = if plugin_ref.contains('/') || plugin_ref.ends_with(".wasm") {
-            plugins.by_path(Path::new(plugin_ref)).map(Some)?
-        } else {
-            plugins.by_name(plugin_ref)
-        };
-        match found {
+        match plugins.find(plugin_ref)? {
             Some(p) => Some(p),
             None => {
                 return Err(all

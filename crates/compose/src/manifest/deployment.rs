@@ -59,14 +59,14 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
         json!({"name": "tmp", "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
     pod.insert("volumes".into(), Value::Array(volumes));
-    for (key, value) in [
-        ("nodeSelector", json!(v.node_selector)),
-        ("tolerations", json!(v.tolerations)),
-        ("affinity", json!(v.affinity)),
-    ] {
-        if !is_empty(&value) {
-            pod.insert(key.into(), value);
-        }
+    if !v.node_selector.is_empty() {
+        pod.insert("nodeSelector".into(), json!(v.node_selector));
+    }
+    if !v.tolerations.is_empty() {
+        pod.insert("tolerations".into(), json!(v.tolerations));
+    }
+    if !v.affinity.is_empty() {
+        pod.insert("affinity".into(), Value::Object(v.affinity.clone()));
     }
 
     json!({
@@ -165,13 +165,4 @@ pub fn container_security_context(ctx: &Context) -> Value {
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     })
-}
-
-fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Null => true,
-        _ => false,
-    }
 }

@@ -130,6 +130,16 @@ impl Plugins {
         self.plugins.iter().find(|p| p.info.commands.iter().any(|c| c == command))
     }
 
+    /// A plugin as operators name it: a path (with `/` or ending in `.wasm`, loaded on demand) or
+    /// the name of a loaded plugin.
+    pub fn find(&mut self, reference: &str) -> Result<Option<&Plugin>> {
+        if reference.contains('/') || reference.ends_with(".wasm") {
+            self.by_path(Path::new(reference)).map(Some)
+        } else {
+            Ok(self.by_name(reference))
+        }
+    }
+
     /// Loads a plugin an agent names by path (`plugin: ./my.wasm`); the same file is loaded once.
     pub fn by_path(&mut self, path: &Path) -> Result<&Plugin> {
         let origin = Origin::File(path.to_path_buf());
