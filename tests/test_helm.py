@@ -248,3 +248,9 @@ def test_the_readme_values_table_matches_the_schema_and_defaults():
     assert values_table.readme_with_table(readme) == readme, "run: .venv/bin/python tests/values_table.py"
     for key in ["agents.<name>.persistence.s3.bucket", "serviceAccount.annotations", "awsCliImage.tag"]:
         assert f"| `{key}` |" in readme
+
+
+def test_migrate_rejects_an_unknown_preset():
+    result = run_compose("migrate", "-f", "-", stdin="agent:\n  preset: copilot\ndiscord:\n  botToken: t\n")
+    assert result.code == 2 and result.stdout == ""
+    assert "<stdin>: agent.preset: unknown preset" in result.stderr and "kiro, claude, codex, gemini" in result.stderr
