@@ -6,6 +6,8 @@ import subprocess
 import pytest
 import yaml
 
+from kube import kube  # noqa: F401  (the real API server fixture, for every test module)
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 VENV_BIN = REPO / ".venv" / "bin"
