@@ -137,6 +137,11 @@ fn resolve_one<'v>(
             return Err(all.diagnostic(&at.key(key), format!("{by} gives no default for `{key}`: set it")).into());
         }
     }
+    // Mount paths can be checked only now: $HOME and the instruction files may be the plugin's.
+    let problems = crate::validate::mount_problems(all, &agent);
+    if !problems.is_empty() {
+        return Err(Error::Input(problems));
+    }
     Ok((agent, warnings))
 }
 

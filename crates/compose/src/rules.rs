@@ -38,6 +38,31 @@ pub fn relative_path(p: &str) -> Result<&str, String> {
     Ok(trimmed)
 }
 
+/// A container mount path as `extraVolumeMounts` may give it: absolute, without `.`, `..` or empty
+/// segments, not `/` itself. Returns it without a trailing `/`, the form compared with compose's own.
+pub fn mount_path(p: &str) -> Result<&str, String> {
+    let trimmed = p.strip_suffix('/').unwrap_or(p);
+    if !p.starts_with('/') {
+        return Err("must be an absolute path".into());
+    }
+    if trimmed.is_empty() {
+        return Err("is the root folder".into());
+    }
+    for segment in trimmed[1..].split('/') {
+        match segment {
+            "" => return Err("contains an empty segment (`//`)".into()),
+            "." | ".." => return Err(format!("contains a `{segment}` segment")),
+            _ => {}
+        }
+    }
+    Ok(trimmed)
+}
+
+/// Whether `path` is `folder` or lies inside it (both normalized, as [`mount_path`] returns).
+pub fn is_within(path: &str, folder: &str) -> bool {
+    path == folder || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// S3's bucket naming rules (general purpose buckets).
 pub fn bucket_name(b: &str) -> Result<(), String> {
     let valid_chars = b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
@@ -74,6 +99,17 @@ mod tests {
         for bad in ["/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a b", "a;rm", "$(x)", "a\nb", "", "/"] {
             assert!(relative_path(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn mount_paths() {
+        assert_eq!(mount_path("/home/agent/.ssh/"), Ok("/home/agent/.ssh"));
+        for bad in ["relative", "/", "//", "/a//b", "/a/./b", "/a/../b", "/a/..", ""] {
+            assert!(mount_path(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(is_within("/etc/agent-broker/x", "/etc/agent-broker"));
+        assert!(is_within("/tmp", "/tmp"));
+        assert!(!is_within("/tmpfoo", "/tmp"));
     }
 
     #[test]

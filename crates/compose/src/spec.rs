@@ -1,7 +1,7 @@
 //! The values as typed data, read once the schema has accepted them.
 //! Field names follow the chart's values (camelCase); every field has the chart's default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -65,6 +65,8 @@ pub struct AgentValues {
     pub env: BTreeMap<String, String>,
     pub secret_env: BTreeMap<String, String>,
     pub env_from: Vec<Value>,
+    /// Variables from one key of an existing Secret or ConfigMap: name -> Kubernetes EnvVarSource.
+    pub env_value_from: BTreeMap<String, Value>,
     pub pool: Pool,
     pub reactions: Reactions,
     pub agents_md: String,
@@ -77,6 +79,17 @@ pub struct AgentValues {
     pub pod_labels: BTreeMap<String, String>,
     pub home_size_limit: String,
     pub tmp_size_limit: String,
+    /// Kubernetes Volumes added to the pod, after compose's own.
+    pub extra_volumes: Vec<Value>,
+    /// Kubernetes VolumeMounts added to the agent container, after compose's own.
+    pub extra_volume_mounts: Vec<Value>,
+    /// Kubernetes Containers added after the agent container.
+    pub extra_containers: Vec<Value>,
+    /// Kubernetes Containers added to the init containers, after restore and backup.
+    pub extra_init_containers: Vec<Value>,
+    pub priority_class_name: String,
+    /// Annotations of the Deployment object itself (not of its pods).
+    pub deployment_annotations: BTreeMap<String, String>,
 }
 
 impl Default for AgentValues {
@@ -92,6 +105,7 @@ impl Default for AgentValues {
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
             env_from: Vec::new(),
+            env_value_from: BTreeMap::new(),
             pool: Pool::default(),
             reactions: Reactions::default(),
             agents_md: String::new(),
@@ -104,6 +118,12 @@ impl Default for AgentValues {
             pod_labels: BTreeMap::new(),
             home_size_limit: "2Gi".into(),
             tmp_size_limit: "1Gi".into(),
+            extra_volumes: Vec::new(),
+            extra_volume_mounts: Vec::new(),
+            extra_containers: Vec::new(),
+            extra_init_containers: Vec::new(),
+            priority_class_name: String::new(),
+            deployment_annotations: BTreeMap::new(),
         }
     }
 }
@@ -160,11 +180,73 @@ impl Default for Pool {
 pub struct Reactions {
     pub enabled: bool,
     pub remove_after_reply: bool,
+    pub emojis: ReactionEmojis,
+    pub timing: ReactionTiming,
 }
 
 impl Default for Reactions {
     fn default() -> Self {
-        Reactions { enabled: true, remove_after_reply: false }
+        Reactions {
+            enabled: true,
+            remove_after_reply: false,
+            emojis: ReactionEmojis::default(),
+            timing: ReactionTiming::default(),
+        }
+    }
+}
+
+/// `[reactions.emojis]` of agent-broker's config.toml: the emoji shown for each state of a reply.
+/// Read in the values' camelCase, written in config.toml's snake_case; a key left `None` is left out
+/// of config.toml, so agent-broker's own default applies (its `src/config.rs` at image dd7e1ca).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase", serialize = "snake_case"), default)]
+pub struct ReactionEmojis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `[reactions.timing]` of agent-broker's config.toml, in milliseconds (agent-broker reads each
+/// as a u64). Named and left out like [`ReactionEmojis`].
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase", serialize = "snake_case"), default)]
+pub struct ReactionTiming {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debounce_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall_soft_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall_hard_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done_hold_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_hold_ms: Option<u64>,
+}
+
+impl ReactionEmojis {
+    pub fn is_empty(&self) -> bool {
+        [&self.queued, &self.thinking, &self.tool, &self.coding, &self.web, &self.done, &self.error]
+            .iter()
+            .all(|e| e.is_none())
+    }
+}
+
+impl ReactionTiming {
+    pub fn is_empty(&self) -> bool {
+        [self.debounce_ms, self.stall_soft_ms, self.stall_hard_ms, self.done_hold_ms, self.error_hold_ms]
+            .iter()
+            .all(Option::is_none)
     }
 }
 
@@ -186,6 +268,10 @@ pub struct S3 {
     pub endpoint: String,
     pub credentials_secret: String,
     pub sync_interval_seconds: u32,
+    /// Kubernetes resources of the restore and backup containers (a quota may require them).
+    pub resources: Map<String, Value>,
+    /// securityContext of the restore and backup containers; empty: the agent's container default.
+    pub security_context: Map<String, Value>,
 }
 
 impl Default for S3 {
@@ -198,6 +284,8 @@ impl Default for S3 {
             endpoint: String::new(),
             credentials_secret: String::new(),
             sync_interval_seconds: 300,
+            resources: Map::new(),
+            security_context: Map::new(),
         }
     }
 }

@@ -3,7 +3,10 @@
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::rules;
-use crate::spec::Spec;
+use crate::manifest::config::CONFIG_DIR;
+use crate::manifest::deployment::{self, OWN_ANNOTATIONS, OWN_CONTAINERS, OWN_VOLUMES};
+use crate::resolve::Agent;
+use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::{Segment, YamlPath};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -122,6 +125,8 @@ fn describe(
         ValidationErrorKind::MinLength { limit } => format!("must be at least {limit} characters long"),
         ValidationErrorKind::MaxLength { limit } => format!("must be at most {limit} characters long"),
         ValidationErrorKind::MinItems { limit } => format!("needs at least {limit} entries"),
+        ValidationErrorKind::MinProperties { limit } => expected(format!("needs at least {limit} key(s)")),
+        ValidationErrorKind::MaxProperties { limit } => expected(format!("takes at most {limit} key(s)")),
         ValidationErrorKind::MaxItems { limit } => format!("takes at most {limit} entries"),
         other => format!("fails the schema's `{}` rule", other.keyword()),
     };
@@ -224,6 +229,7 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
                 }
             }
         }
+        problems.extend(pod_name_problems(values, &at, agent));
         let s3 = &agent.persistence.s3;
         if s3.enabled {
             let s3_at = at.key("persistence").key("s3");
@@ -233,6 +239,105 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
                 problems.push(values.diagnostic(&s3_at.key("bucket"), format!("not a valid S3 bucket name: it {why}")));
             }
         }
+    }
+    problems
+}
+
+/// The operator's extra volumes, containers, mounts and annotations against compose's own names
+/// and each other: the API server would refuse a pod with two volumes or containers of one name,
+/// and a key compose writes itself must keep compose's value.
+fn pod_name_problems(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let name = |item: &Value| item.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut volumes: Vec<String> = OWN_VOLUMES.iter().map(|v| v.to_string()).collect();
+    for (i, volume) in agent.extra_volumes.iter().enumerate() {
+        let volume = name(volume);
+        let at = at.key("extraVolumes").index(i).key("name");
+        if OWN_VOLUMES.contains(&volume.as_str()) {
+            problems.push(values.diagnostic(&at, format!("`{volume}` is the name of a volume compose adds ({}); pick another", OWN_VOLUMES.join(", "))));
+        } else if volumes.contains(&volume) {
+            problems.push(values.diagnostic(&at, format!("a second volume named `{volume}`")));
+        }
+        volumes.push(volume);
+    }
+    let mut containers: Vec<String> = OWN_CONTAINERS.iter().map(|c| c.to_string()).collect();
+    let extra = [("extraInitContainers", &agent.extra_init_containers), ("extraContainers", &agent.extra_containers)];
+    for (key, list) in extra {
+        for (i, container) in list.iter().enumerate() {
+            let container_at = at.key(key).index(i);
+            let container_name = name(container);
+            if OWN_CONTAINERS.contains(&container_name.as_str()) {
+                problems.push(values.diagnostic(&container_at.key("name"), format!("`{container_name}` is the name of a container compose adds ({}); pick another", OWN_CONTAINERS.join(", "))));
+            } else if containers.contains(&container_name) {
+                problems.push(values.diagnostic(&container_at.key("name"), format!("a second container named `{container_name}` (init containers and containers share one set of names)")));
+            }
+            containers.push(container_name);
+            let mounts = container.get("volumeMounts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            problems.extend(unknown_volumes(values, &container_at.key("volumeMounts"), mounts, &volumes));
+        }
+    }
+    problems.extend(unknown_volumes(values, &at.key("extraVolumeMounts"), &agent.extra_volume_mounts, &volumes));
+    for (i, mount) in agent.extra_volume_mounts.iter().enumerate() {
+        let path = mount.get("mountPath").and_then(Value::as_str).unwrap_or_default();
+        if let Err(why) = rules::mount_path(path) {
+            problems.push(values.diagnostic(&at.key("extraVolumeMounts").index(i).key("mountPath"), format!("mount path {why}")));
+        }
+    }
+    for (key, annotations) in [("deploymentAnnotations", &agent.deployment_annotations), ("podAnnotations", &agent.pod_annotations)] {
+        for own in OWN_ANNOTATIONS.iter().filter(|own| annotations.contains_key(**own)) {
+            problems.push(values.diagnostic(&at.key(key).key(own), "compose writes this annotation itself; pick another key"));
+        }
+    }
+    problems
+}
+
+/// Mounts that name no volume of the pod; `at` is the list they are in.
+fn unknown_volumes(values: &Values, at: &YamlPath, mounts: &[Value], volumes: &[String]) -> Vec<Diagnostic> {
+    mounts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, mount)| {
+            let volume = mount.get("name").and_then(Value::as_str)?;
+            (!volumes.iter().any(|v| v == volume)).then(|| {
+                values.diagnostic(&at.index(i).key("name"), format!("no volume named `{volume}`: add it to extraVolumes (the pod has {})", volumes.join(", ")))
+            })
+        })
+        .collect()
+}
+
+/// The operator's extra mounts of the agent container against the paths compose mounts (which
+/// depend on the plugin's $HOME and instruction files): the same path twice is refused by the API
+/// server, a mount inside the config folder would hide config.toml, and with S3 persistence a mount
+/// at, inside or above a persisted path would hide the login from the backup.
+pub fn mount_problems(values: &Values, agent: &Agent) -> Vec<Diagnostic> {
+    let at = YamlPath::root().key("agents").key(&agent.name).key("extraVolumeMounts");
+    let own = deployment::own_mounts(agent);
+    let own_paths: Vec<&str> = own.iter().filter_map(|m| m["mountPath"].as_str()).collect();
+    let s3 = agent.values.persistence.s3.enabled;
+    let persisted: Vec<String> = agent.persist.iter().map(|p| format!("{}/{}", agent.home, p.path)).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut problems = Vec::new();
+    for (i, mount) in agent.values.extra_volume_mounts.iter().enumerate() {
+        let Ok(path) = rules::mount_path(mount.get("mountPath").and_then(Value::as_str).unwrap_or_default()) else {
+            continue; // reported by the values check
+        };
+        let why = if own_paths.contains(&path) {
+            Some(format!("compose mounts {path} itself"))
+        } else if rules::is_within(path, CONFIG_DIR) {
+            Some(format!("it would hide agent-broker's config in {CONFIG_DIR}"))
+        } else if let Some(p) = persisted.iter().filter(|_| s3).find(|p| {
+            rules::is_within(path, p) || (rules::is_within(p, path) && path != agent.home && rules::is_within(path, &agent.home))
+        }) {
+            Some(format!("{p} is backed up to S3 from $HOME, and the backup would not see what this mount holds"))
+        } else if seen.contains(&path) {
+            Some("a second mount at this path".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            problems.push(values.diagnostic(&at.index(i).key("mountPath"), format!("{path}: {why}")));
+        }
+        seen.push(path);
     }
     problems
 }

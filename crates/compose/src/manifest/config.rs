@@ -2,6 +2,7 @@
 //! token left as `${DISCORD_BOT_TOKEN}` for agent-broker to fill in) and the instruction file.
 
 use crate::resolve::Agent;
+use crate::spec::{ReactionEmojis, ReactionTiming};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ struct BrokerConfig<'a> {
     discord: DiscordSection<'a>,
     agent: AgentSection<'a>,
     pool: PoolSection,
-    reactions: ReactionsSection,
+    reactions: ReactionsSection<'a>,
 }
 
 #[derive(Serialize)]
@@ -39,9 +40,14 @@ struct PoolSection {
 }
 
 #[derive(Serialize)]
-struct ReactionsSection {
+struct ReactionsSection<'a> {
     enabled: bool,
     remove_after_reply: bool,
+    /// Only the keys the operator set (a table only when one is): agent-broker fills in the rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emojis: Option<&'a ReactionEmojis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timing: Option<&'a ReactionTiming>,
 }
 
 pub fn config_toml(agent: &Agent) -> String {
@@ -58,6 +64,8 @@ pub fn config_toml(agent: &Agent) -> String {
         reactions: ReactionsSection {
             enabled: v.reactions.enabled,
             remove_after_reply: v.reactions.remove_after_reply,
+            emojis: (!v.reactions.emojis.is_empty()).then_some(&v.reactions.emojis),
+            timing: (!v.reactions.timing.is_empty()).then_some(&v.reactions.timing),
         },
     };
     toml::to_string(&config).expect("config.toml serializes")

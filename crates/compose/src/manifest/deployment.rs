@@ -13,11 +13,21 @@ pub const CONTAINER: &str = "agent-broker";
 pub const UID: u32 = 1000;
 pub const LOGIN_ANNOTATION: &str = "agent-broker.dev/login-command";
 pub const PLUGIN_ANNOTATION: &str = "agent-broker.dev/plugin";
+/// The pod annotation that rolls the pod when the config or the Secret changes.
+pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
+/// Annotations compose writes itself, on the Deployment and on its pods: no value may replace them.
+pub const OWN_ANNOTATIONS: [&str; 3] = [PLUGIN_ANNOTATION, LOGIN_ANNOTATION, CHECKSUM_ANNOTATION];
+/// The pod volumes compose adds; `extraVolumes` may not reuse these names.
+pub const OWN_VOLUMES: [&str; 3] = ["config", "home", "tmp"];
+/// The containers compose may add (restore and backup with S3 persistence); `extraContainers` and
+/// `extraInitContainers` may not reuse these names, whether persistence is on or not.
+pub const OWN_CONTAINERS: [&str; 3] = [CONTAINER, persistence::CONTAINERS[0], persistence::CONTAINERS[1]];
 
 pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> Value {
     let v = &agent.values;
     let mut metadata = ctx.metadata(name, Some(&agent.name));
-    let mut annotations = Map::new();
+    let mut annotations: Map<String, Value> =
+        v.deployment_annotations.iter().map(|(k, val)| (k.clone(), val.as_str().into())).collect();
     if let Some(plugin) = &agent.plugin {
         annotations.insert(PLUGIN_ANNOTATION.into(), plugin.as_str().into());
     }
@@ -31,7 +41,7 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     let mut pod_labels = ctx.labels(Some(&agent.name));
     pod_labels.extend(v.pod_labels.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
     let mut pod_annotations = Map::new();
-    pod_annotations.insert("checksum/config".into(), checksum.into());
+    pod_annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());
     pod_annotations.extend(v.pod_annotations.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
 
     let backup = persistence::Backup::new(agent);
@@ -49,15 +59,24 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
         "terminationGracePeriodSeconds".into(),
         backup.as_ref().map_or(30, |_| persistence::GRACE_SECONDS).into(),
     );
-    if let Some(backup) = &backup {
-        pod.insert("initContainers".into(), json!(backup.init_containers(ctx)));
+    if !v.priority_class_name.is_empty() {
+        pod.insert("priorityClassName".into(), v.priority_class_name.as_str().into());
     }
-    pod.insert("containers".into(), json!([agent_container(ctx, agent, name)]));
-    let volumes = vec![
-        json!({"name": "config", "configMap": {"name": name}}),
-        json!({"name": "home", "emptyDir": {"sizeLimit": v.home_size_limit}}),
-        json!({"name": "tmp", "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
+    let mut init_containers = backup.as_ref().map(|b| b.init_containers(ctx)).unwrap_or_default();
+    init_containers.extend(extra_containers(ctx, &v.extra_init_containers));
+    if !init_containers.is_empty() {
+        pod.insert("initContainers".into(), Value::Array(init_containers));
+    }
+    let mut containers = vec![agent_container(ctx, agent, name)];
+    containers.extend(extra_containers(ctx, &v.extra_containers));
+    pod.insert("containers".into(), Value::Array(containers));
+    let [config_volume, home, tmp] = OWN_VOLUMES;
+    let mut volumes = vec![
+        json!({"name": config_volume, "configMap": {"name": name}}),
+        json!({"name": home, "emptyDir": {"sizeLimit": v.home_size_limit}}),
+        json!({"name": tmp, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
+    volumes.extend(v.extra_volumes.iter().cloned());
     pod.insert("volumes".into(), Value::Array(volumes));
     if !v.node_selector.is_empty() {
         pod.insert("nodeSelector".into(), json!(v.node_selector));
@@ -98,18 +117,10 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     env.extend(
         v.secret_env.keys().map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": name, "key": k}}})),
     );
+    env.extend(v.env_value_from.iter().map(|(k, source)| json!({"name": k, "valueFrom": source})));
 
-    let mut mounts = vec![
-        json!({"name": "config", "mountPath": CONFIG_DIR, "readOnly": true}),
-        json!({"name": "home", "mountPath": agent.home}),
-        json!({"name": "tmp", "mountPath": "/tmp"}),
-    ];
-    if !v.agents_md.is_empty() {
-        let key = config::instruction_key(agent);
-        mounts.extend(agent.instruction_files.iter().map(|file| {
-            json!({"name": "config", "mountPath": format!("{}/{file}", agent.home), "subPath": key, "readOnly": true})
-        }));
-    }
+    let mut mounts = own_mounts(agent);
+    mounts.extend(v.extra_volume_mounts.iter().cloned());
 
     let mut c = Map::new();
     c.insert("name".into(), CONTAINER.into());
@@ -128,6 +139,38 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     c.insert("securityContext".into(), container_security_context(ctx));
     c.insert("volumeMounts".into(), Value::Array(mounts));
     Value::Object(c)
+}
+
+/// The agent container's own mounts: the config folder, $HOME, /tmp, and the instruction file(s).
+/// The check of `extraVolumeMounts` reads their paths from here.
+pub fn own_mounts(agent: &Agent) -> Vec<Value> {
+    let [config_volume, home, tmp] = OWN_VOLUMES;
+    let mut mounts = vec![
+        json!({"name": config_volume, "mountPath": CONFIG_DIR, "readOnly": true}),
+        json!({"name": home, "mountPath": agent.home}),
+        json!({"name": tmp, "mountPath": "/tmp"}),
+    ];
+    if !agent.values.agents_md.is_empty() {
+        let key = config::instruction_key(agent);
+        mounts.extend(agent.instruction_files.iter().map(|file| {
+            json!({"name": config_volume, "mountPath": format!("{}/{file}", agent.home), "subPath": key, "readOnly": true})
+        }));
+    }
+    mounts
+}
+
+/// The operator's extra containers as given; one without a `securityContext` gets the container
+/// default, so restricted Pod Security admits the pod.
+fn extra_containers<'v>(ctx: &'v Context, extra: &'v [Value]) -> impl Iterator<Item = Value> + 'v {
+    extra.iter().map(|c| {
+        let mut c = c.clone();
+        if let Some(map) = c.as_object_mut()
+            && !map.contains_key("securityContext")
+        {
+            map.insert("securityContext".into(), container_security_context(ctx));
+        }
+        c
+    })
 }
 
 /// `repository:tag`, or `repository@digest` when a digest pins it; the tag defaults to appVersion.

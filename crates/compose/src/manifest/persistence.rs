@@ -13,6 +13,9 @@ const COMMON: &str = include_str!("scripts/s3-common.sh");
 const RESTORE: &str = include_str!("scripts/s3-restore.sh");
 const BACKUP: &str = include_str!("scripts/s3-backup.sh");
 
+/// The names of the restore and backup containers.
+pub const CONTAINERS: [&str; 2] = ["restore", "backup"];
+
 /// Seconds the pod gets to stop: the agent's own shutdown, then the final upload.
 pub const GRACE_SECONDS: u32 = 120;
 
@@ -34,8 +37,9 @@ impl<'a> Backup<'a> {
     /// `restore` first, then the `backup` sidecar, both sharing the agent's `home` and `tmp`
     /// emptyDirs and running the fixed scripts with data in their environment.
     pub fn init_containers(&self, ctx: &Context) -> Vec<Value> {
-        let restore = self.container(ctx, "restore", RESTORE);
-        let mut backup = self.container(ctx, "backup", BACKUP);
+        let [restore, backup] = CONTAINERS;
+        let restore = self.container(ctx, restore, RESTORE);
+        let mut backup = self.container(ctx, backup, BACKUP);
         backup["restartPolicy"] = "Always".into();
         vec![restore, backup]
     }
@@ -73,6 +77,12 @@ impl<'a> Backup<'a> {
         });
         if !s3.credentials_secret.is_empty() {
             c["envFrom"] = json!([{"secretRef": {"name": s3.credentials_secret}}]);
+        }
+        if !s3.resources.is_empty() {
+            c["resources"] = Value::Object(s3.resources.clone());
+        }
+        if !s3.security_context.is_empty() {
+            c["securityContext"] = Value::Object(s3.security_context.clone());
         }
         c
     }
