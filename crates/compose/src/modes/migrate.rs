@@ -1,23 +1,37 @@
 //! `compose migrate`: chart 0.3.x values (one agent chosen by `agent.preset`, top-level `discord`,
-//! `image`, `agent`, `pool`, `reactions`, and `persistence` as a PVC) to 0.4.0's `agents:` map.
-//! What has no equivalent is reported as a warning; the result is checked by rendering it.
+//! `image`, `agent`, `env`, `agentsMd`, `pool`, `reactions`, and `persistence` as a PVC) to 0.4.0's
+//! `agents:` map. Every key of 0.3.x's values.yaml (the same in 0.3.0 to 0.3.3) and every key its
+//! templates read is mapped, or named in a warning that says why it has no place. The result is
+//! checked by rendering it.
 
 use crate::error::{Error, Result};
 use crate::plugin::PluginOptions;
 use crate::values::{self, Input, Values};
 use serde_json::{Map, Value, json};
 
+/// 0.3.x's presets; the empty preset (the chart's default) meant kiro.
 const PRESETS: &[&str] = &["kiro", "claude", "codex", "gemini"];
+
+/// What 0.3.x's templates ran for a preset other than kiro, whatever `image.repository`,
+/// `agent.command` and `agent.args` said (its `_helpers.tpl`).
+fn preset_fixed(preset: &str) -> Option<(&'static str, &'static str, Value)> {
+    match preset {
+        "claude" => Some(("ghcr.io/thepagent/agent-broker-claude", "claude-agent-acp", json!([]))),
+        "codex" => Some(("ghcr.io/thepagent/agent-broker-codex", "codex-acp", json!([]))),
+        "gemini" => Some(("ghcr.io/thepagent/agent-broker-gemini", "gemini", json!(["--acp"]))),
+        _ => None,
+    }
+}
 
 /// Returns the new values as YAML, and warnings.
 pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<(String, Vec<String>)> {
     let old = values::parse_yaml(old_text, source)?;
     let old = old.as_object().expect("parse_yaml gives a mapping");
-    let mut warnings = Vec::new();
     let empty = Map::new();
-    let agent_old = old.get("agent").and_then(Value::as_object).unwrap_or(&empty);
-    let preset = match agent_old.get("preset") {
-        None => "kiro",
+    let section = |key: &str| old.get(key).and_then(Value::as_object).unwrap_or(&empty);
+    let preset = match section("agent").get("preset") {
+        None | Some(Value::Null) => "kiro",
+        Some(Value::String(p)) if p.is_empty() => "kiro",
         Some(Value::String(p)) if PRESETS.contains(&p.as_str()) => p.as_str(),
         Some(other) => {
             return Err(Error::input(
@@ -27,40 +41,249 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
             ));
         }
     };
+    let mut m = Migration { source, preset, warnings: Vec::new(), agent: Map::new(), env: Map::new() };
+    m.agent.insert("plugin".into(), preset.into());
+    let mut new = Map::new();
+    // Top-level env first: agent.env, which the CLI saw, wins over it.
+    m.container_env(old.get("env").unwrap_or(&Value::Null));
 
-    let mut agent = Map::new();
-    agent.insert("plugin".into(), preset.into());
     for (key, value) in old {
         match key.as_str() {
-            "nameOverride" | "fullnameOverride" | "imagePullSecrets" | "podSecurityContext" => {}
-            "securityContext" | "containerSecurityContext" => {}
-            "agent" => {
-                for (k, v) in agent_old {
-                    match k.as_str() {
-                        "preset" => {}
-                        "command" | "workingDir" | "agentsMd" if v.as_str().is_some_and(|s| !s.is_empty()) => {
-                            agent.insert(k.clone(), v.clone());
+            "nameOverride" | "fullnameOverride" | "imagePullSecrets" | "podSecurityContext" => {
+                m.keep(&mut new, key, value);
+            }
+            "securityContext" | "containerSecurityContext" => m.keep(&mut new, "containerSecurityContext", value),
+            "image" => m.image(section("image")),
+            "agent" => m.agent_section(section("agent")),
+            "discord" => m.discord(section("discord"))?,
+            "pool" => m.copy_known(key, section(key), &["maxSessions", "sessionTtlHours"]),
+            "reactions" => m.copy_known(key, section(key), &["enabled", "removeAfterReply", "emojis", "timing"]),
+            "resources" | "nodeSelector" | "tolerations" | "affinity" | "envFrom" | "agentsMd" => {
+                m.keep_in_agent(key, value);
+            }
+            "env" => {}
+            "replicas" => {
+                if value.as_u64() != Some(1) {
+                    m.warn(
+                        key,
+                        "0.4.0 runs exactly one pod per agent: two would answer every message twice and race \
+                         on the login backup. Add agents instead; left out",
+                    );
+                }
+            }
+            "strategy" => {
+                if value.get("type").and_then(Value::as_str) != Some("Recreate") || section(key).len() != 1 {
+                    let keys: Vec<String> = section(key).keys().map(|k| format!("strategy.{k}")).collect();
+                    let keys = if keys.is_empty() { key.to_string() } else { keys.join(", ") };
+                    m.warn(&keys, "0.4.0 always uses Recreate, so two pods never run at once; left out");
+                }
+            }
+            // Handled with `persistence.enabled` below.
+            "persistence" => {}
+            _ => m.warn(key, "no equivalent in 0.4.0; left out"),
+        }
+    }
+    m.persistence(old.get("persistence"));
+
+    if !m.env.is_empty() {
+        m.agent.insert("env".into(), Value::Object(std::mem::take(&mut m.env)));
+    }
+    let mut agents = Map::new();
+    if preset != "kiro" {
+        agents.insert("kiro".into(), json!({"enabled": false}));
+    }
+    let has_agents_md = m.agent.contains_key("agentsMd");
+    agents.insert(preset.into(), Value::Object(m.agent));
+    new.insert("agents".into(), Value::Object(agents));
+
+    let yaml = serde_yaml::to_string(&new).expect("YAML");
+    // The migrated values must render: check them through the whole pipeline.
+    let rendered = Values::load(&[Input::File("-".into())], || Ok(yaml.clone()))
+        .and_then(|values| crate::render(&values, &crate::release("agent-broker", None), plugins));
+    let rendered = match rendered {
+        Err(Error::Input(diagnostics)) => {
+            let problems: Vec<String> = diagnostics.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
+            return Err(Error::input(
+                source,
+                "",
+                format!("the migrated values do not render; fix the old values first:\n  {}", problems.join("\n  ")),
+            ));
+        }
+        other => other?,
+    };
+    if has_agents_md {
+        // 0.3.x mounted agentsMd as $HOME/AGENTS.md for every preset; 0.4.0 uses the plugin's name.
+        let files: Vec<&str> = rendered
+            .documents
+            .iter()
+            .filter(|d| d.object["kind"] == "ConfigMap")
+            .filter_map(|d| d.object["data"].as_object())
+            .flat_map(|data| data.keys().map(String::as_str).filter(|k| *k != crate::manifest::config::CONFIG_FILE))
+            .collect();
+        if files != ["AGENTS.md"] {
+            m.warnings.push(format!(
+                "{source}: agentsMd: 0.3.x mounted it as AGENTS.md; 0.4.0 mounts it as {}, the file {preset} reads",
+                files.join(", ")
+            ));
+        }
+    }
+    let header = format!("# agent-broker chart 0.4.0 values, migrated by `compose migrate` from {source}\n");
+    Ok((header + &yaml, m.warnings))
+}
+
+/// The agent being built and what was said about the old keys.
+struct Migration<'s> {
+    source: &'s str,
+    preset: &'s str,
+    warnings: Vec<String>,
+    agent: Map<String, Value>,
+    /// The agent container's environment: top-level `env`, then `agent.env`.
+    env: Map<String, Value>,
+}
+
+impl Migration<'_> {
+    fn warn(&mut self, key: &str, why: &str) {
+        self.warnings.push(format!("{}: {key}: {why}", self.source));
+    }
+
+    fn keep(&self, new: &mut Map<String, Value>, key: &str, value: &Value) {
+        if !is_empty(value) {
+            new.insert(key.into(), value.clone());
+        }
+    }
+
+    fn keep_in_agent(&mut self, key: &str, value: &Value) {
+        if !is_empty(value) {
+            self.agent.insert(key.into(), value.clone());
+        }
+    }
+
+    /// A section whose `known` keys keep their names under the agent; others are reported.
+    fn copy_known(&mut self, key: &str, old: &Map<String, Value>, known: &[&str]) {
+        let mut out = Map::new();
+        for (k, v) in old {
+            if known.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            } else {
+                self.warn(&format!("{key}.{k}"), "no equivalent in 0.4.0; left out");
+            }
+        }
+        self.keep_in_agent(key, &Value::Object(out));
+    }
+
+    fn image(&mut self, old: &Map<String, Value>) {
+        let mut out = Map::new();
+        for (k, v) in old {
+            match k.as_str() {
+                "repository" => match preset_fixed(self.preset) {
+                    Some((image, ..)) if v.as_str() != Some(image) => self.warn(
+                        "image.repository",
+                        &format!("0.3.x ignored it with preset {} and ran {image}; left out, the plugin's image applies", self.preset),
+                    ),
+                    _ => {
+                        if !is_empty(v) {
+                            out.insert(k.clone(), v.clone());
                         }
-                        "args" if v.is_array() => {
-                            agent.insert(k.clone(), v.clone());
-                        }
-                        "env" if v.as_object().is_some_and(|m| !m.is_empty()) => {
-                            agent.insert(k.clone(), v.clone());
-                        }
-                        "command" | "workingDir" | "agentsMd" | "env" => {}
-                        _ => warnings.push(format!("{source}: agent.{k}: no equivalent in 0.4.0; left out")),
+                    }
+                },
+                "tag" | "pullPolicy" => {
+                    if !is_empty(v) {
+                        out.insert(k.clone(), v.clone());
                     }
                 }
+                _ => self.warn(&format!("image.{k}"), "no equivalent in 0.4.0; left out"),
             }
-            "image" | "pool" | "reactions" | "resources" | "nodeSelector" | "tolerations" | "affinity" | "envFrom" => {
-                if !is_empty(value) {
-                    agent.insert(key.clone(), value.clone());
+        }
+        self.keep_in_agent("image", &Value::Object(out));
+    }
+
+    fn agent_section(&mut self, old: &Map<String, Value>) {
+        let fixed = preset_fixed(self.preset);
+        for (k, v) in old {
+            match (k.as_str(), &fixed) {
+                ("preset", _) => {}
+                ("command", Some((_, command, _))) if v.as_str() != Some(*command) => self.warn(
+                    "agent.command",
+                    &format!("0.3.x ignored it with preset {} and ran {command}; left out", self.preset),
+                ),
+                ("args", Some((_, _, args))) if v != args => self.warn(
+                    "agent.args",
+                    &format!("0.3.x ignored it with preset {} and passed {args}; left out", self.preset),
+                ),
+                ("command" | "args", Some(_)) => {}
+                ("command" | "workingDir", None) | ("workingDir", Some(_)) => {
+                    if v.as_str().is_some_and(|s| !s.is_empty()) {
+                        self.agent.insert(k.clone(), v.clone());
+                    }
                 }
+                ("args", None) => {
+                    if v.is_array() {
+                        self.agent.insert(k.clone(), v.clone());
+                    }
+                }
+                ("env", _) => self.cli_env(v),
+                _ => self.warn(&format!("agent.{k}"), "no equivalent in 0.4.0; left out"),
             }
-            "discord" => {
-                let mut discord = value.as_object().cloned().unwrap_or_default();
-                if let Some(Value::Array(ids)) = discord.get_mut("allowedChannels") {
-                    for (i, id) in ids.iter_mut().enumerate() {
+        }
+    }
+
+    /// Top-level `env`: the container's environment, as in 0.4.0's `env`.
+    fn container_env(&mut self, value: &Value) {
+        for (k, v) in value.as_object().into_iter().flatten() {
+            self.env.insert(k.clone(), v.clone());
+        }
+    }
+
+    /// `agent.env`: 0.3.x wrote it into config.toml, where agent-broker replaced `${VAR}` from its
+    /// own environment and gave the result to the CLI alone. 0.4.0 puts it in the container's
+    /// environment, which the CLI inherits and where Kubernetes expands `$(VAR)` instead.
+    fn cli_env(&mut self, value: &Value) {
+        for (k, v) in value.as_object().into_iter().flatten() {
+            let at = format!("agent.env.{k}");
+            let Some(text) = v.as_str() else {
+                self.env.insert(k.clone(), v.clone());
+                continue;
+            };
+            if text == format!("${{{k}}}") {
+                self.warn(
+                    &at,
+                    &format!(
+                        "passed the container's {k} on to the CLI; in 0.4.0 the CLI inherits the container's \
+                         environment, so it is left out (give {k} by envFrom, secretEnv or envValueFrom)"
+                    ),
+                );
+                continue;
+            }
+            let rewritten = expand_syntax(text);
+            if rewritten != text {
+                self.warn(
+                    &at,
+                    "`${VAR}` is now `$(VAR)`, which Kubernetes expands from envFrom or from an env entry \
+                     listed before this one",
+                );
+            }
+            if self.env.get(k).is_some_and(|old| old.as_str() != Some(rewritten.as_str())) {
+                self.warn(
+                    &at,
+                    "also in the top-level env with another value; 0.3.x gave the CLI this one, which 0.4.0 keeps \
+                     for the whole container",
+                );
+            }
+            self.env.insert(k.clone(), rewritten.into());
+        }
+    }
+
+    fn discord(&mut self, old: &Map<String, Value>) -> Result<()> {
+        let source = self.source;
+        let mut discord = Map::new();
+        for (k, v) in old {
+            match k.as_str() {
+                "botToken" => {
+                    discord.insert(k.clone(), v.clone());
+                }
+                "allowedChannels" => {
+                    let mut ids = v.clone();
+                    for (i, id) in ids.as_array_mut().into_iter().flatten().enumerate() {
                         if let Value::Number(n) = id {
                             if n.is_f64() {
                                 return Err(Error::input(
@@ -70,72 +293,82 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
                                      write the ID as a quoted string",
                                 ));
                             }
-                            warnings.push(format!(
+                            self.warnings.push(format!(
                                 "{source}: discord.allowedChannels[{i}]: the number {n} is now the string \"{n}\"; \
                                  channel IDs are quoted strings in 0.4.0"
                             ));
                             *id = Value::String(n.to_string());
                         }
                     }
+                    discord.insert(k.clone(), ids);
                 }
-                if let Some(Value::String(name)) = discord.get("existingSecret").cloned() {
-                    discord.insert("existingSecret".into(), json!({"name": name, "key": "discord-bot-token"}));
-                    warnings.push(format!(
-                        "{source}: discord.existingSecret: now {{name, key}}; assumed key `discord-bot-token`"
-                    ));
-                }
-                let inline_token = discord.get("botToken").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
-                if inline_token && preset == "kiro" && !discord.contains_key("existingSecret") {
-                    // The chart's example agent `kiro` reads a Secret by default.
-                    discord.insert("existingSecret".into(), Value::Null);
-                }
-                agent.insert("discord".into(), Value::Object(discord));
+                "existingSecret" => match v {
+                    Value::String(name) => {
+                        discord.insert(k.clone(), json!({"name": name, "key": "discord-bot-token"}));
+                        self.warn(
+                            "discord.existingSecret",
+                            "now {name, key}; assumed key `discord-bot-token`",
+                        );
+                    }
+                    _ => {
+                        discord.insert(k.clone(), v.clone());
+                    }
+                },
+                _ => self.warn(&format!("discord.{k}"), "no equivalent in 0.4.0; left out"),
             }
-            "persistence" => {
-                if value.get("enabled").and_then(Value::as_bool).unwrap_or(false) {
-                    warnings.push(format!(
-                        "{source}: persistence: the PVC has no equivalent in 0.4.0; the login now lives on S3. \
-                         Copy the PVC's login files to S3 once (chart/README.md, \"Upgrading from 0.3.x\"), \
-                         then set agents.{preset}.persistence.s3"
-                    ));
-                }
-            }
-            _ => warnings.push(format!("{source}: {key}: no equivalent in 0.4.0; left out")),
         }
+        let inline_token = discord.get("botToken").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
+        if inline_token && self.preset == "kiro" && !discord.contains_key("existingSecret") {
+            // The chart's example agent `kiro` reads a Secret by default.
+            discord.insert("existingSecret".into(), Value::Null);
+        }
+        self.agent.insert("discord".into(), Value::Object(discord));
+        Ok(())
     }
 
-    let mut new = Map::new();
-    for key in ["nameOverride", "fullnameOverride", "imagePullSecrets", "podSecurityContext"] {
-        if let Some(v) = old.get(key).filter(|v| !is_empty(v)) {
-            new.insert(key.into(), v.clone());
+    /// 0.3.x kept the login on a PVC unless `persistence.enabled: false` (its default was true).
+    fn persistence(&mut self, old: Option<&Value>) {
+        let enabled = old.and_then(|p| p.get("enabled")).and_then(Value::as_bool).unwrap_or(true);
+        let keys: Vec<String> = match old.and_then(Value::as_object) {
+            Some(p) if !p.is_empty() => p.keys().map(|k| format!("persistence.{k}")).collect(),
+            _ => vec!["persistence".to_string()],
+        };
+        let why = if enabled {
+            format!(
+                "the PVC has no equivalent in 0.4.0 (0.3.x made one unless persistence.enabled was false); the \
+                 login now lives on S3. Copy the PVC's login files to S3 once (chart/README.md, \"Upgrading from \
+                 0.3.x\"), then set agents.{}.persistence.s3",
+                self.preset
+            )
+        } else {
+            "no PVC was used; 0.4.0 keeps no login unless agents.<name>.persistence.s3 is set".to_string()
+        };
+        if enabled || old.is_some() {
+            self.warn(&keys.join(", "), &why);
         }
     }
-    if let Some(v) = old.get("securityContext").or_else(|| old.get("containerSecurityContext")).filter(|v| !is_empty(v))
-    {
-        new.insert("containerSecurityContext".into(), v.clone());
-    }
-    let mut agents = Map::new();
-    if preset != "kiro" {
-        agents.insert("kiro".into(), json!({"enabled": false}));
-    }
-    agents.insert(preset.into(), Value::Object(agent));
-    new.insert("agents".into(), Value::Object(agents));
+}
 
-    let yaml = serde_yaml::to_string(&new).expect("YAML");
-    // The migrated values must render: check them through the whole pipeline.
-    let checked = Values::load(&[Input::File("-".into())], || Ok(yaml.clone()))
-        .and_then(|values| crate::render(&values, &crate::release("agent-broker", None), plugins).map(|_| ()));
-    if let Err(Error::Input(diagnostics)) = checked {
-        let problems: Vec<String> = diagnostics.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
-        return Err(Error::input(
-            source,
-            "",
-            format!("the migrated values do not render; fix the old values first:\n  {}", problems.join("\n  ")),
-        ));
+/// `${VAR}` as Kubernetes writes it: `$(VAR)`.
+fn expand_syntax(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) if !after[..end].is_empty() && after[..end].chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                out.push_str(&rest[..start]);
+                out.push_str(&format!("$({})", &after[..end]));
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..start + 2]);
+                rest = after;
+            }
+        }
     }
-    checked?;
-    let header = format!("# agent-broker chart 0.4.0 values, migrated by `compose migrate` from {source}\n");
-    Ok((header + &yaml, warnings))
+    out.push_str(rest);
+    out
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -145,5 +378,16 @@ fn is_empty(v: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         Value::String(s) => s.is_empty(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_only_variable_references() {
+        assert_eq!(expand_syntax("${A}/x/${B_2}"), "$(A)/x/$(B_2)");
+        assert_eq!(expand_syntax("cost: $5 ${ } ${"), "cost: $5 ${ } ${");
     }
 }
