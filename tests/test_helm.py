@@ -155,12 +155,13 @@ def test_kpt_runs_compose_as_a_krm_function(tmp_path):
     items = yaml.safe_load(kpt.stdout)["items"]
     for item in items:   # kpt's own bookkeeping annotations
         annotations = item["metadata"].get("annotations", {})
-        for key in [k for k in annotations if "kubernetes.io/" in k and ("config." in k or "internal." in k)]:
+        for key in [k for k in annotations if "kubernetes.io/" in k and ("config." in k or "internal." in k)
+                    or k == "compose.agent-broker.dev/agent-set"]:
             del annotations[key]
         if not annotations:
             item["metadata"].pop("annotations", None)
     direct = run_compose("-f", str(FIXTURES / "four-agents.yaml")).docs()
-    assert [i for i in items if i["kind"] != "Namespace"] == direct
+    assert [i for i in items if i["kind"] not in ("Namespace", "AgentSet")] == direct
     assert any(i["kind"] == "Namespace" for i in items), "other items pass through"
 
 

@@ -1,6 +1,12 @@
 //! A KRM function (`kpt fn eval --exec`): one `ResourceList` in, one out. An AgentSet given as
 //! `functionConfig` or among `items` becomes its agents' manifests; other items pass through.
 //! Problems go into `results`, as the KRM function specification asks.
+//!
+//! The output follows the specification's conventions so that a package can be rendered again: an
+//! AgentSet among the items stays, marked `config.kubernetes.io/local-config: "true"` (kpt and
+//! kustomize never apply it); each generated object carries the AgentSet's namespace, a file path
+//! beside the AgentSet (`<agent>.yaml`, `shared.yaml` for shared objects) and its index there, and
+//! the name of the AgentSet it came from, so the next run replaces it instead of adding a copy.
 
 use super::agent_set;
 use crate::error::{Diagnostic, Error};
@@ -49,26 +55,78 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), 
         })?;
     let fail = |e: Error| (list.clone(), e);
     let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut out_items = Vec::with_capacity(items.len());
-    let mut warnings = Vec::new();
-    let mut expand_into = |doc: &Value, source: &str, out: &mut Vec<Value>| -> Result<(), Error> {
-        let (values, release) = agent_set::read(doc, source)?;
-        let rendered = crate::render(&values, &release, plugins)?;
-        out.extend(rendered.documents.into_iter().map(|d| d.object));
-        warnings.extend(rendered.warnings);
-        Ok(())
-    };
-    for (i, item) in items.iter().enumerate() {
-        if agent_set::is_agent_set(item) {
-            expand_into(item, &format!("items[{i}] (AgentSet)"), &mut out_items).map_err(fail)?;
-        } else {
-            out_items.push(item.clone());
-        }
+    let config = list.get("functionConfig").filter(|c| agent_set::is_agent_set(c));
+    let sets: Vec<(&Value, String)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| agent_set::is_agent_set(item))
+        .map(|(i, item)| (item, format!("items[{i}] (AgentSet)")))
+        .chain(config.map(|c| (c, "functionConfig (AgentSet)".to_string())))
+        .collect();
+    // What an earlier run generated from these AgentSets is generated again, not kept twice.
+    let mut out_items: Vec<Value> = items
+        .iter()
+        .filter(|item| !sets.iter().any(|(set, _)| generated_from(item, set)))
+        .cloned()
+        .collect();
+    for item in out_items.iter_mut().filter(|item| agent_set::is_agent_set(item)) {
+        set_annotation(item, LOCAL_CONFIG, "true");
     }
-    if let Some(config) = list.get("functionConfig").filter(|c| agent_set::is_agent_set(c)) {
-        expand_into(config, "functionConfig (AgentSet)", &mut out_items).map_err(fail)?;
+    let mut warnings = Vec::new();
+    for (set, source) in &sets {
+        let (values, mut release) = agent_set::read(set, source).map_err(fail)?;
+        release.namespace = set.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+        let rendered = crate::render(&values, &release, plugins).map_err(fail)?;
+        let set_path = annotation(set, &format!("internal.{PATH}")).or_else(|| annotation(set, PATH));
+        let folder = set_path.map_or("", |p| p.rsplit_once('/').map_or("", |(dir, _)| dir)).to_string();
+        let set_name = set.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        for doc in rendered.documents {
+            let file = format!("{}.yaml", doc.agent.as_deref().unwrap_or("shared"));
+            let path = if folder.is_empty() { file } else { format!("{folder}/{file}") };
+            let index = out_items
+                .iter()
+                .filter(|i| annotation(i, PATH) == Some(path.as_str()))
+                .filter_map(|i| annotation(i, INDEX)?.parse::<u64>().ok())
+                .max()
+                .map_or(0, |last| last + 1)
+                .to_string();
+            let mut object = doc.object;
+            set_annotation(&mut object, GENERATED_FROM, &set_name);
+            for (key, value) in [(PATH, &path), (INDEX, &index)] {
+                set_annotation(&mut object, key, value);
+                set_annotation(&mut object, &format!("internal.{key}"), value);
+            }
+            out_items.push(object);
+        }
+        warnings.extend(rendered.warnings);
     }
     let mut out = list.clone();
     out["items"] = Value::Array(out_items);
     Ok((out, warnings))
+}
+
+/// The KRM function specification's annotations: the file (relative to the package) and the
+/// position in it of each item; kpt reads the `internal.` spelling, older tools the plain one.
+const PATH: &str = "config.kubernetes.io/path";
+const INDEX: &str = "config.kubernetes.io/index";
+/// Marks the AgentSet as configuration of the package, never applied to a cluster.
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+/// The name of the AgentSet an item was generated from (beside its namespace).
+pub const GENERATED_FROM: &str = "compose.agent-broker.dev/agent-set";
+
+fn annotation<'v>(item: &'v Value, key: &str) -> Option<&'v str> {
+    item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+}
+
+fn set_annotation(item: &mut Value, key: &str, value: &str) {
+    let metadata = item["metadata"].as_object_mut().expect("objects have metadata");
+    let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+    annotations[key] = value.into();
+}
+
+fn generated_from(item: &Value, set: &Value) -> bool {
+    let namespace = |v: &Value| v.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+    annotation(item, GENERATED_FROM).is_some()
+        && annotation(item, GENERATED_FROM) == set.pointer("/metadata/name").and_then(Value::as_str)
+        && namespace(item) == namespace(set)
 }
