@@ -54,8 +54,14 @@ pub enum Command {
     /// Helm post-renderer: manifests on stdin, each AgentSet replaced by its agents' manifests.
     PostRender(PluginArgs),
     /// KRM function (kpt fn eval --exec): a ResourceList on stdin, a ResourceList on stdout.
+    ///
+    /// An AgentSet among the items stays (marked config.kubernetes.io/local-config) and its agents' objects
+    /// follow in its namespace, each agent in `<agent>.yaml` beside it (shared objects in `shared.yaml`);
+    /// what an earlier run generated from it is replaced, so a second run gives the same package.
     Krm(PluginArgs),
     /// Print chart 0.4.0 values for chart 0.3.x values (agent.preset, top-level discord, ...).
+    ///
+    /// Every 0.3.x key is mapped or named in a warning on stderr that says why it has no place.
     Migrate {
         /// The 0.3.x values file; `-` reads stdin.
         #[arg(short = 'f', long = "values", value_name = "FILE")]
