@@ -325,3 +325,17 @@ def test_a_malformed_env_source_is_an_error(compose, source, where):
 def test_an_env_name_that_is_not_a_variable_name_is_an_error(compose):
     result = compose("-f", "-", stdin=values(envValueFrom={"1X": FROM_KEYS["MODEL"]}))
     assert_input_error(result, "agents.demo.envValueFrom.1X")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("envValueFrom", {"NO_BROWSER": {"configMapKeyRef": {"name": "gemini", "key": "no-browser"}}}),
+    ("secretEnv", {"NO_BROWSER": "false"}),
+    ("env", {"NO_BROWSER": "false"}),
+])
+def test_the_operators_variable_replaces_a_plugins_of_the_same_name(compose, key, value):
+    """The gemini plugin sets NO_BROWSER; a second entry with that name would be refused by server-side apply."""
+    text = yaml.safe_dump({"agents": {"kiro": {"enabled": False}, "demo": {
+        "plugin": "gemini", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, key: value}}})
+    env = [e for e in pod_of(render(compose, text))["containers"][0]["env"] if e["name"] == "NO_BROWSER"]
+    assert len(env) == 1
+    assert env[0].get("value") != "true", "the operator's wins"

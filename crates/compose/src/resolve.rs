@@ -177,6 +177,9 @@ fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plu
         None => defaults.persist,
     };
     let mut env = defaults.env;
+    // The operator's Secret-backed variables win over a plugin's plain value of the same name, as
+    // `env` does below: one name never appears twice in the container.
+    env.retain(|(name, _)| !values.secret_env.contains_key(name) && !values.env_value_from.contains_key(name));
     for (k, v) in &values.env {
         env.retain(|(name, _)| name != k);
         env.push((k.clone(), v.clone()));
