@@ -1,7 +1,7 @@
 """The Argo CD Config Management Plugin (chart/argocd/plugin.yaml): its generate command run the way Argo CD's
 repo server runs it (in the Application's source folder, with Argo CD's variables, ARGOCD_ENV_* from the
-Application's plugin env, and the parameters as ARGOCD_APP_PARAMETERS JSON), with the real Helm 4 binary
-(.tools/bin/helm) and the compose binary on PATH, as in the sidecar image."""
+Application's plugin env, and the parameters as ARGOCD_APP_PARAMETERS JSON), with the real Helm 4 and Helm 3
+binaries (.tools/bin/helm, helm3) and the compose binary on PATH, as in the sidecar image."""
 import json
 import os
 import pathlib
@@ -18,11 +18,13 @@ HELM = REPO / ".tools" / "bin" / "helm"
 CHANNEL = "123456789012345678"
 
 
-@pytest.fixture
-def repo(tmp_path):
-    """A Git checkout as the repo server unpacks it: the chart at charts/agent-broker, values beside it."""
-    if not os.access(HELM, os.X_OK):
-        pytest.fail(f"{HELM} is missing: run tests/tools/install (./test does)")
+@pytest.fixture(params=["helm", "helm3"])
+def repo(tmp_path, request):
+    """A Git checkout as the repo server unpacks it: the chart at charts/agent-broker, values beside it; the
+    sidecar's helm is Helm 4 or, as in many Argo CD images, Helm 3."""
+    helm = HELM.parent / request.param
+    if not os.access(helm, os.X_OK):
+        pytest.fail(f"{helm} is missing: run tests/tools/install (./test does)")
     checkout = tmp_path / "checkout"
     chart = checkout / "charts" / "agent-broker"
     shutil.copytree(REPO / "chart", chart, ignore=shutil.ignore_patterns("argocd", "helm-plugin"))
@@ -34,7 +36,7 @@ def repo(tmp_path):
                                         "allowedChannels": ["223456789012345678"]}}}}))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "helm").symlink_to(HELM)
+    (bin_dir / "helm").symlink_to(helm)
     (bin_dir / "compose").symlink_to(compose_bin())
     home = tmp_path / "home"
     home.mkdir()
