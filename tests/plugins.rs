@@ -176,10 +176,10 @@ fn a_trap_in_the_plugin_is_reported() {
 }
 
 #[test]
-fn an_endless_loop_is_stopped_by_the_deadline() {
+fn an_endless_loop_is_stopped_by_its_fuel_budget() {
     let started = std::time::Instant::now();
-    assert_plugin_error("loop", &["CPU deadline"]);
-    // The deadline is about one second; leave room for a slow machine, not for a hang.
+    assert_plugin_error("loop", &["used up its CPU budget", "fuel"]);
+    // The budget is about one second of work; leave room for a slow machine, not for a hang.
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
 }
 
@@ -295,4 +295,200 @@ fn plugin_warnings_reach_the_operator_without_failing_the_render() {
         run.stderr
     );
     assert_eq!(documents(&run.stdout).len(), 3);
+}
+
+// ---- isolation: every call on a fresh instance ----
+
+/// Values with one agent per (name, mode), all served by the misbehaving plugin.
+fn agents_misbehaving(agents: &[(&str, &str)]) -> (tempfile::TempDir, String) {
+    let mut yaml = "agents:\n  kiro: {enabled: false}\n".to_string();
+    for (name, mode) in agents {
+        yaml += &format!(
+            "  {name}:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+            test_plugin("misbehaving")
+        );
+    }
+    values_file(&yaml)
+}
+
+#[test]
+fn state_a_plugin_keeps_never_reaches_another_agent() {
+    let (_d, file) = agents_misbehaving(&[("first", "remember"), ("second", "remember")]);
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("agents.first: first agent this instance saw: first"), "{}", run.stderr);
+    assert!(run.stderr.contains("agents.second: first agent this instance saw: second"), "{}", run.stderr);
+}
+
+#[test]
+fn a_trap_in_one_agents_call_does_not_fail_the_next() {
+    let (_d, file) = agents_misbehaving(&[("crashing", "trap"), ("fine", "good"), ("also-fine", "good")]);
+    let run = compose(&["-f", &file]);
+    assert_input_error(&run, &["agents.crashing", "the plugin panicked on purpose"]);
+    assert!(!run.stderr.contains("agents.fine") && !run.stderr.contains("agents.also-fine"), "{}", run.stderr);
+}
+
+#[test]
+fn the_same_values_give_the_same_answer_even_from_a_plugin_that_draws_random_numbers() {
+    let (_d, file) = agents_misbehaving(&[("one", "random"), ("two", "random")]);
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let draws: Vec<&str> = run.stderr.lines().filter_map(|l| l.split_once("random: ").map(|(_, n)| n)).collect();
+    assert_eq!(draws.len(), 2, "{}", run.stderr);
+    assert_eq!(draws[0], draws[1], "{}", run.stderr);
+}
+
+#[test]
+fn a_busy_machine_does_not_stop_a_plugin_within_its_cpu_budget() {
+    // compose shares one core with eight busy loops, so its few hundred milliseconds of plugin work
+    // take over a second of wall time: fuel counts only the plugin's own work.
+    let spin = || {
+        std::process::Command::new("taskset").args(["-c", "0", "sh", "-c", "while :; do :; done"]).spawn().unwrap()
+    };
+    let mut spinners: Vec<_> = (0..8).map(|_| spin()).collect();
+    let (_d, file) = agents_misbehaving(&[("busy", "work")]);
+    let out = std::process::Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_compose"), "-f", &file])
+        .current_dir(repo())
+        .env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"))
+        .output()
+        .unwrap();
+    spinners.iter_mut().for_each(|s| {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("worked: "), "{stderr}");
+}
+
+/// Runs compose and kills it if it has not finished within `seconds`: a hang fails the test.
+fn compose_within(seconds: u64, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_compose"));
+    cmd.args(args).current_dir(repo()).env("COMPOSE_CACHE_DIR", "").envs(env.iter().copied());
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(seconds) {
+            child.kill().unwrap();
+            panic!("compose {args:?} hung for {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn plugin_takes_regular_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.wasm");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let link = dir.path().join("zero.wasm");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let folder = dir.path().join("folder.wasm");
+    std::fs::create_dir(&folder).unwrap();
+    for path in [fifo.to_str().unwrap(), "/dev/zero", link.to_str().unwrap(), folder.to_str().unwrap()] {
+        for args in [vec!["plugin", "list", "--plugin", path], vec!["plugin", "check", path]] {
+            let run = compose_within(20, &args, &[]);
+            assert_input_error(&run, &[path, "cannot read plugin: not a regular file"]);
+        }
+    }
+    // The same from a values file's `plugin:` and from --plugin-dir.
+    let (_d, file) = values_file(&format!(
+        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+        fifo.display()
+    ));
+    assert_input_error(&compose_within(20, &["-f", &file], &[]), &["fifo.wasm", "not a regular file"]);
+    // A folder's entries that are not regular files are passed over, never opened.
+    let run = compose_within(20, &["plugin", "list", "--plugin-dir", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("fifo.wasm") && !run.stdout.contains("zero.wasm"), "{}", run.stdout);
+}
+
+#[test]
+fn a_plugin_file_over_the_size_cap_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.wasm");
+    // Sparse: 64 MiB and one byte, read by nobody.
+    std::fs::File::create(&huge).unwrap().set_len((64 << 20) + 1).unwrap();
+    let run = compose_within(20, &["plugin", "check", huge.to_str().unwrap()], &[]);
+    assert_input_error(&run, &["huge.wasm", "67108865 bytes, more than the 67108864 allowed"]);
+}
+
+#[test]
+fn compilation_has_a_time_limit() {
+    // The 12 MB JavaScript plugin needs seconds of CPU to compile; half a second is not enough.
+    let js = repo().join("plugins/qwen-js/qwen.wasm").display().to_string();
+    let run = compose_within(
+        120,
+        &["plugin", "list", "--no-bundled-plugins", "--plugin", &js],
+        &[("COMPOSE_PLUGIN_COMPILE_TIMEOUT", "0.5")],
+    );
+    assert_input_error(&run, &["qwen.wasm", "did not compile within 0.5 s of CPU time", "COMPOSE_PLUGIN_COMPILE_TIMEOUT"]);
+}
+
+fn sha256_of(path: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cache entry of the plugin with this digest, after one run filled the cache.
+fn cache_entry(cache: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(sha256))
+        .unwrap_or_else(|| panic!("no cache entry for {sha256}"))
+}
+
+#[test]
+fn a_cache_entry_of_another_plugin_is_not_loaded_in_its_place() {
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("COMPOSE_CACHE_DIR", cache.path().to_str().unwrap())];
+    let (opencode, misbehaving) = (test_plugin("opencode"), test_plugin("misbehaving"));
+    let list = |plugin: &str| compose_within(60, &["plugin", "list", "--no-bundled-plugins", "--plugin", plugin], &env);
+    let first = list(&opencode);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(list(&misbehaving).code, 0);
+    // Someone copies the misbehaving plugin's entry (and whatever lies beside it) over the opencode plugin's.
+    let (from, to) = (sha256_of(&misbehaving), sha256_of(&opencode));
+    for entry in std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if let Some(rest) = name.strip_prefix(&from) {
+            std::fs::copy(&entry, cache.path().join(format!("{to}{rest}"))).unwrap();
+        }
+    }
+    let again = list(&opencode);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, first.stdout, "the opencode plugin, not the entry's");
+}
+
+#[test]
+fn a_cache_entry_that_is_a_symbolic_link_is_not_followed() {
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("COMPOSE_CACHE_DIR", cache.path().to_str().unwrap())];
+    let opencode = test_plugin("opencode");
+    let list = || compose_within(60, &["plugin", "list", "--no-bundled-plugins", "--plugin", &opencode], &env);
+    let first = list();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let entry = cache_entry(cache.path(), &sha256_of(&opencode));
+    let real = cache.path().join("elsewhere");
+    std::fs::rename(&entry, &real).unwrap();
+    for target in [std::path::Path::new("/dev/zero"), &real] {
+        let _ = std::fs::remove_file(&entry);
+        std::os::unix::fs::symlink(target, &entry).unwrap();
+        let again = list();
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert_eq!(again.stdout, first.stdout);
+    }
 }

@@ -26,7 +26,9 @@ Nothing is written to stdout unless every agent rendered.
 Environment:
   COMPOSE_CACHE_DIR  folder for compiled plugins (default $XDG_CACHE_HOME/agent-broker-compose or
                      ~/.cache/agent-broker-compose; empty turns the cache off). It must be yours and
-                     closed to group and others, or it is not used.";
+                     closed to group and others, or it is not used.
+  COMPOSE_PLUGIN_COMPILE_TIMEOUT  seconds of CPU time a plugin may take to compile (default 20 plus
+                     8 per MiB of plugin); past it the plugin is refused.";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -6,8 +6,7 @@ pub mod runtime;
 
 use crate::error::{Diagnostic, Error, Result};
 use answer::CheckedDefaults;
-use runtime::{Instance, PluginFault, PluginInfo, Runtime};
-use std::cell::RefCell;
+use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -44,7 +43,7 @@ pub struct Plugin {
     pub info: PluginInfo,
     pub origin: Origin,
     pub sha256: String,
-    instance: RefCell<Instance>,
+    prepared: Prepared,
 }
 
 /// What a plugin said about one agent (one per agent, short-lived: the size difference is fine).
@@ -56,9 +55,10 @@ pub enum Answer {
 }
 
 impl Plugin {
-    /// Asks for one agent's defaults. `agent_path` (`agents.kiro`) names the agent in errors.
+    /// Asks for one agent's defaults, on a fresh instance of the plugin. `agent_path`
+    /// (`agents.kiro`) names the agent in errors.
     pub fn defaults(&self, agent_json: &str, agent_path: &str) -> Result<Answer> {
-        let answer = self.instance.borrow_mut().defaults(agent_json).map_err(|f| self.fault(agent_path, f))?;
+        let answer = self.prepared.defaults(agent_json).map_err(|f| self.fault(agent_path, f))?;
         match answer {
             Ok(d) => answer::check_defaults(d).map(Answer::Defaults).map_err(|why| {
                 self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
@@ -164,10 +164,8 @@ impl Plugins {
 
     pub fn add_file(&mut self, path: &Path) -> Result<usize> {
         let source = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
-            Error::input(&source, "", format!("cannot read plugin: {why}"))
-        })?;
+        let bytes = runtime::read_regular_file(path, true, runtime::MAX_PLUGIN_BYTES)
+            .map_err(|why| Error::input(&source, "", format!("cannot read plugin: {why}")))?;
         self.add(Origin::File(path.to_path_buf()), &bytes)
     }
 
@@ -175,19 +173,19 @@ impl Plugins {
         use sha2::Digest;
         let sha256 = runtime::hex(&sha2::Sha256::digest(bytes));
         let unusable = |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
-        let mut instance = self.runtime.load(bytes, &sha256).map_err(|f| match f {
+        let prepared = self.runtime.load(bytes, &sha256).map_err(|f| match f {
             PluginFault::Unusable(why) => unusable(why),
             PluginFault::Failed(why) => {
                 Error::input(origin.to_string(), "", format!("plugin failed to start: it {why}"))
             }
         })?;
-        let info = instance.info().map_err(|f| {
+        let info = prepared.info().map_err(|f| {
             let (PluginFault::Unusable(why) | PluginFault::Failed(why)) = f;
             Error::input(origin.to_string(), "", format!("plugin's info() {why}"))
         })?;
         answer::check_info(&info)
             .map_err(|why| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}")))?;
-        let plugin = Plugin { info, origin, sha256, instance: RefCell::new(instance) };
+        let plugin = Plugin { info, origin, sha256, prepared };
         // A plugin from the command line replaces a bundled one of the same name.
         if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {
             let existing = &self.plugins[i];

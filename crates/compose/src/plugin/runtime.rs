@@ -1,10 +1,11 @@
-//! The sandbox: wasmtime's component model with no capabilities, a CPU deadline per call
-//! (epoch interruption), a memory cap, and an on-disk cache of compiled plugins.
+//! The sandbox: wasmtime's component model with no capabilities. A plugin is compiled once
+//! (bounded in time, cached on disk) and linked once; every call then runs on a fresh instance in a
+//! fresh store, with a fuel budget for its CPU work, a wall-clock backstop and a memory cap.
 
-use anyhow::{Context, anyhow};
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
@@ -26,11 +27,32 @@ pub use exports::agent_broker::compose_plugin::cli_plugin::{
 pub const INTERFACE_VERSION: &str = "0.1.0";
 const EXPORT_PREFIX: &str = "agent-broker:compose-plugin/cli-plugin@";
 
-/// Limits of one plugin; generous for a plugin that returns a few hundred bytes.
+/// Memory one call may use, in bytes; generous for a plugin that returns a few hundred bytes.
 pub const MEMORY_CAP: usize = 128 << 20;
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// A call may run this many ticks (about one second of wall time).
-const CALL_DEADLINE_TICKS: u64 = 100;
+/// CPU budget of one call, in wasmtime fuel (about one unit per WebAssembly instruction: a third
+/// of a second to a second of work on a 2026 server core). A bundled plugin's call takes about
+/// 120,000 and the JavaScript example's about 2 million, instantiation included.
+/// Fuel counts only the plugin's own work, so a busy machine neither stops a fair plugin nor
+/// gives a loop longer.
+pub const FUEL_PER_CALL: u64 = 1_000_000_000;
+/// The wall-clock backstop of one call (epoch interruption), for what fuel does not meter.
+pub const CALL_WALL_LIMIT: Duration = Duration::from_secs(10);
+const EPOCH_TICK: Duration = Duration::from_millis(100);
+/// Largest plugin file read, in bytes (a componentize-js plugin is about 12 MB).
+pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
+/// Largest compiled-cache entry read, in bytes (native code is a few times the component).
+const MAX_CACHE_ENTRY_BYTES: u64 = 8 * MAX_PLUGIN_BYTES;
+/// CPU time allowed to compile a plugin: a base plus so much per MiB of component, generous enough
+/// for a 12 MB JavaScript component on a slow machine (it took 32 s of CPU on a busy 2026 server,
+/// whose limit is then 116 s). It is
+/// the process's CPU time, so a busy machine does not shorten it. Cranelift cannot be interrupted:
+/// past the limit compose gives up waiting (the compiling thread dies with the process).
+pub const COMPILE_SECONDS_BASE: u64 = 20;
+pub const COMPILE_SECONDS_PER_MIB: u64 = 8;
+/// Overrides the compile time limit, in seconds of CPU time (a slow CI machine).
+pub const COMPILE_TIMEOUT_ENV: &str = "COMPOSE_PLUGIN_COMPILE_TIMEOUT";
+/// First line of a compiled-cache entry; the next two hold the plugin's and the code's sha256.
+const CACHE_MAGIC: &[u8] = b"compose-plugin-cache 1\n";
 
 pub struct Runtime {
     engine: Engine,
@@ -41,9 +63,9 @@ pub struct Runtime {
     ticker: Once,
 }
 
-/// Per-plugin state: an empty WASI context (no env, no files, no network, frozen clocks, fixed
+/// One call's state: an empty WASI context (no env, no files, no network, frozen clocks, fixed
 /// random seed so output is reproducible) and the memory limits.
-struct Sandbox {
+pub struct Sandbox {
     wasi: WasiCtx,
     /// The plugin's stderr, kept (bounded) for error messages; nothing reaches the terminal.
     stderr: MemoryOutputPipe,
@@ -77,10 +99,10 @@ impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
     }
 }
 
-/// A compiled, instantiated plugin, ready for calls.
-pub struct Instance {
-    store: Store<Sandbox>,
-    bindings: ComposePlugin,
+/// A compiled and linked plugin. Each call instantiates it afresh in its own store, so nothing a
+/// call leaves behind (globals, a trap, an RNG position) reaches the next; it is `Send + Sync`.
+pub struct Prepared {
+    pre: ComposePluginPre<Sandbox>,
 }
 
 /// Why a plugin could not be used; the caller adds the file and the agent.
@@ -88,13 +110,14 @@ pub struct Instance {
 pub enum PluginFault {
     /// The file is not a plugin this host can load (wrong format, world or version).
     Unusable(String),
-    /// The plugin ran and misbehaved (trap, deadline, memory cap).
+    /// The plugin ran and misbehaved (trap, fuel, deadline, memory cap).
     Failed(String),
 }
 
 impl Runtime {
     pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
         let mut config = Config::new();
+        config.consume_fuel(true);
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         let engine = Engine::new(&config)?;
@@ -108,30 +131,63 @@ impl Runtime {
         Ok(Runtime { engine, linker, cache_dir, cache_refused, ticker: Once::new() })
     }
 
-    /// Checks the file's format, compiles it (or loads it from the cache), and instantiates it.
+    /// Checks the file's format, compiles it (or loads it from the cache) and links it.
     /// `sha256` is the hex digest of `bytes`, the cache key.
-    pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Instance, PluginFault> {
+    pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Prepared, PluginFault> {
         check_format(bytes)?;
         let component = self.compile(bytes, sha256)?;
         check_export(&self.engine, &component)?;
-        self.instantiate(&component)
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            PluginFault::Unusable(format!(
+                "it needs an import compose does not give plugins (they get no capabilities): {e:#}"
+            ))
+        })?;
+        let pre = ComposePluginPre::new(pre).map_err(|e| PluginFault::Unusable(root_cause(&e)))?;
+        self.start_ticker();
+        Ok(Prepared { pre })
     }
 
     fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, PluginFault> {
         let unusable = |e: wasmtime::Error| {
             PluginFault::Unusable(format!("it is not a valid WebAssembly component: {}", root_cause(&e)))
         };
-        let Some(entry) = self.cache_entry(sha256) else {
-            return Component::new(&self.engine, bytes).map_err(unusable);
-        };
-        if let Some(component) = self.load_cached(&entry) {
+        let entry = self.cache_entry(sha256);
+        if let Some(component) = entry.as_deref().and_then(|e| self.load_cached(e, sha256)) {
             return Ok(component);
         }
-        let compiled = self.engine.precompile_component(bytes).map_err(unusable)?;
-        // A cache that cannot be written only costs time; the render goes on.
-        let _ = store_cached(&entry, &compiled);
+        let compiled = self.precompile(bytes)?.map_err(unusable)?;
+        if let Some(entry) = &entry {
+            // A cache that cannot be written only costs time; the render goes on.
+            let _ = store_cached(entry, sha256, &compiled);
+        }
         // SAFETY: `compiled` was produced just now by this engine.
         unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(unusable)
+    }
+
+    /// Compiles on a thread of its own and gives up once the process has spent the compile time
+    /// limit in CPU time since the start (so a busy machine does not fail a fair plugin).
+    fn precompile(&self, bytes: &[u8]) -> Result<wasmtime::Result<Vec<u8>>, PluginFault> {
+        let limit = compile_limit(bytes.len());
+        let (engine, bytes) = (self.engine.clone(), bytes.to_vec());
+        let (done, result) = std::sync::mpsc::sync_channel(1);
+        let started = process_cpu_time();
+        std::thread::spawn(move || done.send(engine.precompile_component(&bytes)));
+        loop {
+            match result.recv_timeout(Duration::from_millis(100)) {
+                Ok(compiled) => return Ok(compiled),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PluginFault::Unusable("it crashed the compiler".into()));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if process_cpu_time() - started > limit => {
+                    return Err(PluginFault::Unusable(format!(
+                        "it did not compile within {} s of CPU time (the limit is {COMPILE_SECONDS_BASE} s plus \
+                         {COMPILE_SECONDS_PER_MIB} s per MiB; {COMPILE_TIMEOUT_ENV} sets another)",
+                        limit.as_secs_f64()
+                    )));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
     }
 
     /// `<dir>/<sha256 of the plugin>-<engine fingerprint>.cwasm`: a new plugin, wasmtime version or
@@ -143,20 +199,24 @@ impl Runtime {
         Some(dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish())))
     }
 
-    /// An entry is trusted only if its content digest (stored beside it) matches: a truncated,
-    /// corrupt or foreign file is ignored and rebuilt, never handed to `deserialize`.
-    fn load_cached(&self, entry: &Path) -> Option<Component> {
-        let compiled = std::fs::read(entry).ok()?;
-        let digest = std::fs::read_to_string(entry.with_extension("sha256")).ok()?;
-        if digest.trim() != hex(&Sha256::digest(&compiled)) {
+    /// An entry is trusted only if it is a regular file (never a link), names this plugin's
+    /// digest in its header, and its code matches the digest written with it: a truncated,
+    /// corrupt, foreign or copied entry is ignored and rebuilt, never handed to `deserialize`.
+    fn load_cached(&self, entry: &Path, sha256: &str) -> Option<Component> {
+        let bytes = read_regular_file(entry, false, MAX_CACHE_ENTRY_BYTES).ok()?;
+        let rest = bytes.strip_prefix(CACHE_MAGIC)?;
+        let (plugin_digest, rest) = (rest.get(..64)?, rest.get(65..)?);
+        let (code_digest, compiled) = (rest.get(..64)?, rest.get(65..)?);
+        if plugin_digest != sha256.as_bytes() || code_digest != hex(&Sha256::digest(compiled)).as_bytes() {
             return None;
         }
         // SAFETY: the folder is ours alone (`private_folder`), the bytes match the digest written
-        // with them, and wasmtime checks its own version and settings in the header.
-        unsafe { Component::deserialize(&self.engine, &compiled) }.ok()
+        // with them for this very plugin, and wasmtime checks its own version and settings.
+        unsafe { Component::deserialize(&self.engine, compiled) }.ok()
     }
 
-    fn instantiate(&self, component: &Component) -> Result<Instance, PluginFault> {
+    /// The epoch ticker behind the wall-clock backstop: one thread per process.
+    fn start_ticker(&self) {
         self.ticker.call_once(|| {
             let engine = self.engine.clone();
             std::thread::spawn(move || {
@@ -166,62 +226,74 @@ impl Runtime {
                 }
             });
         });
-        let stderr = MemoryOutputPipe::new(4096);
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
-            .wall_clock(FrozenClock)
-            .monotonic_clock(FrozenClock)
-            .secure_random(rand::rngs::StdRng::seed_from_u64(0))
-            .insecure_random(rand::rngs::StdRng::seed_from_u64(0))
-            .insecure_random_seed(0)
-            .build();
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MEMORY_CAP)
-            .instances(64)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
-        let mut store = Store::new(&self.engine, Sandbox { wasi, stderr, table: ResourceTable::new(), limits });
-        store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(CALL_DEADLINE_TICKS);
-        let bindings = ComposePlugin::instantiate(&mut store, component, &self.linker).map_err(|e| {
-            let text = format!("{e:#}");
-            if text.contains("import") {
-                PluginFault::Unusable(format!(
-                    "it needs an import compose does not give plugins (they get no capabilities): {text}"
-                ))
-            } else {
-                fault(e, &store.data().stderr)
-            }
-        })?;
-        Ok(Instance { store, bindings })
     }
 }
 
-impl Instance {
-    pub fn info(&mut self) -> Result<PluginInfo, PluginFault> {
-        self.store.set_epoch_deadline(CALL_DEADLINE_TICKS);
-        let plugin = self.bindings.agent_broker_compose_plugin_cli_plugin();
-        let result = plugin.call_info(&mut self.store);
-        result.map_err(|e| fault(e, &self.store.data().stderr))
+fn process_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+fn compile_limit(size: usize) -> Duration {
+    let configured = std::env::var(COMPILE_TIMEOUT_ENV).ok().and_then(|s| s.parse::<f64>().ok());
+    match configured {
+        Some(seconds) if seconds > 0.0 => Duration::from_secs_f64(seconds),
+        _ => Duration::from_secs(COMPILE_SECONDS_BASE + COMPILE_SECONDS_PER_MIB * (size as u64).div_ceil(1 << 20)),
+    }
+}
+
+impl Prepared {
+    pub fn info(&self) -> Result<PluginInfo, PluginFault> {
+        self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_info(store))
     }
 
-    pub fn defaults(&mut self, agent_json: &str) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
-        self.store.set_epoch_deadline(CALL_DEADLINE_TICKS);
-        let plugin = self.bindings.agent_broker_compose_plugin_cli_plugin();
-        let result = plugin.call_defaults(&mut self.store, agent_json);
-        result.map_err(|e| fault(e, &self.store.data().stderr))
+    pub fn defaults(&self, agent_json: &str) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
+        self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_defaults(store, agent_json))
     }
+
+    /// One call on a fresh instance in a fresh store; instantiation (start functions included)
+    /// counts against the same budget.
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&ComposePlugin, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginFault> {
+        let mut store = sandbox(self.pre.engine());
+        let result = self.pre.instantiate(&mut store).and_then(|plugin| f(&plugin, &mut store));
+        result.map_err(|e| fault(e, &store.data().stderr))
+    }
+}
+
+fn sandbox(engine: &Engine) -> Store<Sandbox> {
+    let stderr = MemoryOutputPipe::new(4096);
+    let wasi = WasiCtx::builder()
+        .stderr(stderr.clone())
+        .wall_clock(FrozenClock)
+        .monotonic_clock(FrozenClock)
+        .secure_random(rand::rngs::StdRng::seed_from_u64(0))
+        .insecure_random(rand::rngs::StdRng::seed_from_u64(0))
+        .insecure_random_seed(0)
+        .build();
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(MEMORY_CAP)
+        .instances(64)
+        .tables(64)
+        .memories(16)
+        .trap_on_grow_failure(true)
+        .build();
+    let mut store = Store::new(engine, Sandbox { wasi, stderr, table: ResourceTable::new(), limits });
+    store.limiter(|s| &mut s.limits);
+    store.set_fuel(FUEL_PER_CALL).expect("fuel is enabled");
+    store.set_epoch_deadline(CALL_WALL_LIMIT.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64);
+    store
 }
 
 fn fault(e: wasmtime::Error, stderr: &MemoryOutputPipe) -> PluginFault {
     let why = match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => {
+            format!("used up its CPU budget of {FUEL_PER_CALL} fuel and was stopped")
+        }
         Some(wasmtime::Trap::Interrupt) => {
-            format!(
-                "ran past its CPU deadline (about {} ms) and was stopped",
-                CALL_DEADLINE_TICKS * EPOCH_TICK.as_millis() as u64
-            )
+            format!("ran past its wall-clock deadline of {} s and was stopped", CALL_WALL_LIMIT.as_secs())
         }
         _ if format!("{e:#}").contains("growing memory") => {
             format!("went over its memory cap of {} MiB", MEMORY_CAP >> 20)
@@ -297,15 +369,53 @@ fn private_folder(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn store_cached(entry: &Path, compiled: &[u8]) -> anyhow::Result<()> {
-    let dir = entry.parent().ok_or_else(|| anyhow!("cache entry has no folder"))?;
-    // Write beside, then rename: a reader never sees half a file under the final name.
-    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), entry.file_name().unwrap().to_string_lossy()));
-    std::fs::write(&tmp, compiled)?;
-    std::fs::write(tmp.with_extension("sha256"), hex(&Sha256::digest(compiled)))?;
-    std::fs::rename(tmp.with_extension("sha256"), entry.with_extension("sha256"))?;
-    std::fs::rename(&tmp, entry).context("cache write")?;
-    Ok(())
+/// Writes `<magic><plugin sha256>\n<code sha256>\n<code>` beside the entry, then renames it in:
+/// a reader never sees half a file under the final name.
+fn store_cached(entry: &Path, sha256: &str, compiled: &[u8]) -> std::io::Result<()> {
+    let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = entry.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
+    // `create_new` never follows or reuses what is already at that name.
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    let header = format!("{sha256}\n{}\n", hex(&Sha256::digest(compiled)));
+    let written = [CACHE_MAGIC, header.as_bytes(), compiled].iter().try_for_each(|part| file.write_all(part));
+    match written.and_then(|()| std::fs::rename(&tmp, entry)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Reads a regular file of at most `cap` bytes. A FIFO, a device or a folder is refused before
+/// a byte is read (the open does not wait for a FIFO's writer); with `follow_links` false a
+/// symbolic link is refused too. Errors are short phrases for a message (`not a regular file`).
+pub fn read_regular_file(path: &Path, follow_links: bool, cap: u64) -> Result<Vec<u8>, String> {
+    use rustix::fs::{Mode, OFlags};
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if !follow_links {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(|e| match e {
+        rustix::io::Errno::NOENT => "no such file".to_string(),
+        rustix::io::Errno::LOOP if !follow_links => "a symbolic link".to_string(),
+        e => std::io::Error::from(e).to_string(),
+    })?;
+    let mut file = std::fs::File::from(fd);
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, a device or a folder)".into());
+    }
+    if meta.len() > cap {
+        return Err(format!("{} bytes, more than the {cap} allowed", meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file that grows while it is read still stops at the cap.
+    (&mut file).take(cap + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("more than the {cap} bytes allowed"));
+    }
+    Ok(bytes)
 }
 
 pub fn hex(bytes: &[u8]) -> String {

