@@ -210,7 +210,7 @@ fn shell_metacharacters_in_a_plugin_path_are_rejected() {
 
 #[test]
 fn a_bad_image_from_a_plugin_is_rejected() {
-    assert_plugin_error("image", &["is not an image repository"]);
+    assert_plugin_error("image", &["its image", "is not an image name"]);
 }
 
 #[test]

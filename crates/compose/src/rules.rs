@@ -63,6 +63,39 @@ pub fn is_within(path: &str, folder: &str) -> bool {
     path == folder || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// An image repository as `image.repository` and a plugin's default image must be: a reference
+/// name with an optional registry host and port (`registry.example.com:5000/team/x`) and nothing
+/// after it. The tag and the digest have their own keys (`image.tag`, `image.digest`), because
+/// compose appends one of them: `ghcr.io/acme/x:1.2` would become `ghcr.io/acme/x:1.2:<tag>`, which
+/// no runtime can pull.
+///
+/// The grammar is distribution/reference's (what containerd and the kubelet parse), through the
+/// `container_image_dist_ref` crate, which is tested against that Go package. Returns why not, as
+/// words that fit after "the image repository ...".
+pub fn image_repository(repository: &str) -> Result<(), String> {
+    use container_image_dist_ref::{ImgRef, err::Kind};
+    if repository.contains("://") {
+        return Err("has a URL scheme; write the registry host without it, like ghcr.io/acme/agent".into());
+    }
+    let parsed = ImgRef::new(repository).map_err(|e| match e.kind() {
+        Kind::NameTooLong | Kind::HostOrPathTooLong | Kind::PathTooLong | Kind::HostTooLong => {
+            "is longer than the 255 characters an image name may have".to_string()
+        }
+        _ => format!(
+            "is not an image name (at character {}): lowercase path parts separated by '/', '.', '_' or \
+             '-' (no `..`), after an optional registry host[:port]",
+            usize::from(e.index()) + 1
+        ),
+    })?;
+    match (parsed.tag(), parsed.digest()) {
+        (Some(_), _) => Err("holds a tag: give the repository alone and the tag in `tag` (image.tag)".into()),
+        (None, Some(_)) => {
+            Err("holds a digest: give the repository alone and the digest in `digest` (image.digest)".into())
+        }
+        (None, None) => Ok(()),
+    }
+}
+
 /// S3's bucket naming rules (general purpose buckets).
 pub fn bucket_name(b: &str) -> Result<(), String> {
     let valid_chars = b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
@@ -110,6 +143,28 @@ mod tests {
         assert!(is_within("/etc/agent-broker/x", "/etc/agent-broker"));
         assert!(is_within("/tmp", "/tmp"));
         assert!(!is_within("/tmpfoo", "/tmp"));
+    }
+
+    #[test]
+    fn image_repositories() {
+        for good in ["ghcr.io/thepagent/agent-broker", "registry.example.com:5000/team/x", "amazon/aws-cli", "x", "localhost/a_b__c-d.e"] {
+            assert_eq!(image_repository(good), Ok(()), "{good:?}");
+        }
+        let digest = format!("ghcr.io/acme/x@sha256:{}", "a".repeat(64));
+        for (bad, why) in [
+            ("ghcr.io/acme/x:1.2", "image.tag"),
+            ("registry.example.com:5000/team/x:latest", "image.tag"),
+            (digest.as_str(), "image.digest"),
+            ("https://ghcr.io/acme/x", "scheme"),
+            ("ghcr.io/acme/../x", "not an image name"),
+            ("ghcr.io/acme/a..b", "not an image name"),
+            ("ghcr.io/Acme/x", "not an image name"),
+            ("ghcr.io/acme/x/", "not an image name"),
+            ("", "not an image name"),
+        ] {
+            let err = image_repository(bad).expect_err(bad);
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -200,9 +200,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Rules across keys, or beyond what JSON Schema (and so Helm's own check) can say.
 fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
+    if let Err(why) = rules::image_repository(&spec.aws_cli_image.repository) {
+        let at = YamlPath::root().key("awsCliImage").key("repository");
+        problems.push(values.diagnostic(&at, format!("the image repository {why}")));
+    }
     for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled) {
         let at = YamlPath::root().key("agents").key(name);
         let discord = at.key("discord");
+        if !agent.image.repository.is_empty()
+            && let Err(why) = rules::image_repository(&agent.image.repository)
+        {
+            problems.push(values.diagnostic(&at.key("image").key("repository"), format!("the image repository {why}")));
+        }
         match (!agent.discord.bot_token.is_empty(), agent.discord.existing_secret.is_some()) {
             (true, true) => {
                 let secret_at = discord.key("existingSecret");

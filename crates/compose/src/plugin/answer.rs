@@ -85,8 +85,8 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
             return Err(format!("it returned {len} {what}, more than {MAX_LIST}"));
         }
     }
-    if !d.image.is_empty() && !is_image_repository(&d.image) {
-        return Err(format!("its image {:?} is not an image repository (lowercase, no tag)", clip(&d.image)));
+    if !d.image.is_empty() {
+        rules::image_repository(&d.image).map_err(|why| format!("its image {:?} {why}", clip(&d.image)))?;
     }
     if !d.command.is_empty() {
         check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
@@ -150,13 +150,6 @@ fn check_command(c: &str) -> Result<(), String> {
         return Err("is not a plain command name (letters, digits, . _ / + -)".into());
     }
     Ok(())
-}
-
-pub fn is_image_repository(s: &str) -> bool {
-    s.len() <= 255
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
-        && !s.ends_with([':', '/'])
 }
 
 pub fn is_absolute_dir(s: &str) -> bool {
