@@ -154,6 +154,22 @@ HIDING_PERSISTED = ["/home/agent/.local/share/kiro-cli", "/home/agent/.local/sha
                     "/home/agent/.kiro", "/home/agent/.kiro/steering/"]
 
 
+def test_every_name_and_path_compose_renders_is_refused_in_the_extras(compose):
+    """Generated from what compose actually renders (S3 on, an instruction file), so a volume, container or
+    mount compose adds later is covered without a change here."""
+    own = pod_of(render(compose, values(persistence=S3, agentsMd="x")))
+    for volume in own["volumes"]:
+        result = compose("-f", "-", stdin=extras(extraVolumes=[{**CA, "name": volume["name"]}]))
+        assert_input_error(result, "agents.demo.extraVolumes[0].name", f"`{volume['name']}`")
+    for container in own["initContainers"] + own["containers"]:
+        result = compose("-f", "-", stdin=extras(extraContainers=[{**PROXY, "name": container["name"]}]))
+        assert_input_error(result, "agents.demo.extraContainers[0].name", f"`{container['name']}`")
+    for mount in own["containers"][0]["volumeMounts"]:
+        mounts = [{"name": "ssh", "mountPath": mount["mountPath"]}]
+        result = compose("-f", "-", stdin=extras(extraVolumeMounts=mounts, agentsMd="x"))
+        assert_input_error(result, "agents.demo.extraVolumeMounts[0].mountPath", mount["mountPath"])
+
+
 @pytest.mark.parametrize("name", CLASHING_VOLUMES)
 def test_a_volume_named_like_composes_is_an_error(compose, name):
     result = compose("-f", "-", stdin=extras(extraVolumes=[CA, {**SSH, "name": name}]))
