@@ -1,5 +1,10 @@
 //! Stage 3: the plugins. Bundled ones are embedded in the binary; `--plugin-dir` and `--plugin`
 //! add more, and one given on the command line replaces a bundled one of the same name.
+//!
+//! A bundled plugin is known from a table made when it was built (plugins/bundled.rs), so finding
+//! which plugin claims a command compiles nothing; its code is loaded on its first call, at most
+//! once per process, from its ahead-of-time compiled form when wasmtime accepts that on this
+//! machine. A plugin from a file is compiled (or read from the cache) when it is loaded.
 
 pub mod answer;
 pub mod runtime;
@@ -7,16 +12,32 @@ pub mod runtime;
 use crate::error::{Diagnostic, Error, Result};
 use answer::CheckedDefaults;
 use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
+use std::cell::OnceCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// The plugins that ship with compose, compiled into the binary.
-const BUNDLED: &[(&str, &[u8])] = &[
-    ("kiro.wasm", include_bytes!("../../../../plugins/kiro.wasm")),
-    ("claude.wasm", include_bytes!("../../../../plugins/claude.wasm")),
-    ("codex.wasm", include_bytes!("../../../../plugins/codex.wasm")),
-    ("gemini.wasm", include_bytes!("../../../../plugins/gemini.wasm")),
-];
+/// A plugin that ships with compose: its file, compiled in, and what plugins/build learnt from it
+/// (plugins/bundle.rs).
+pub struct Bundled {
+    /// File name under plugins/ (`kiro.wasm`).
+    pub file: &'static str,
+    /// Hex sha256 of `wasm`: the plugin's identity, and its key in the compiled-plugin cache.
+    pub sha256: &'static str,
+    /// What the plugin's `info()` says, so that no plugin is compiled to learn it.
+    pub name: &'static str,
+    pub version: &'static str,
+    pub summary: &'static str,
+    pub commands: &'static [&'static str],
+    /// The WebAssembly component.
+    pub wasm: &'static [u8],
+    /// `wasm` compiled ahead of time for [`runtime::PRECOMPILED_TARGET`] with the host's engine
+    /// settings; empty on other targets.
+    pub native: &'static [u8],
+}
+
+/// The plugins that ship with compose, in the order they are loaded (written by plugins/build).
+pub const BUNDLED: &[Bundled] = include!("../../../../plugins/bundled.rs");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -43,7 +64,10 @@ pub struct Plugin {
     pub info: PluginInfo,
     pub origin: Origin,
     pub sha256: String,
-    prepared: Prepared,
+    /// The compiled, linked plugin: set when a file is loaded, on the first call for a bundled one.
+    prepared: OnceCell<Prepared>,
+    bundled: Option<&'static Bundled>,
+    runtime: Rc<Runtime>,
 }
 
 /// What a plugin said about one agent (one per agent, short-lived: the size difference is fine).
@@ -58,13 +82,28 @@ impl Plugin {
     /// Asks for one agent's defaults, on a fresh instance of the plugin. `agent_path`
     /// (`agents.kiro`) names the agent in errors.
     pub fn defaults(&self, agent_json: &str, agent_path: &str) -> Result<Answer> {
-        let answer = self.prepared.defaults(agent_json).map_err(|f| self.fault(agent_path, f))?;
+        let answer = self.prepared().and_then(|p| p.defaults(agent_json)).map_err(|f| self.fault(agent_path, f))?;
         match answer {
             Ok(d) => answer::check_defaults(d).map(Answer::Defaults).map_err(|why| {
                 self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
             }),
             Err(diagnostics) => Ok(Answer::Rejected(answer::check_diagnostics(&diagnostics))),
         }
+    }
+
+    /// Whether the plugin's code is loaded (a bundled plugin's is, once it was called).
+    pub fn is_loaded(&self) -> bool {
+        self.prepared.get().is_some()
+    }
+
+    /// The plugin's code, loaded on first use for a bundled plugin; never twice.
+    fn prepared(&self) -> std::result::Result<&Prepared, PluginFault> {
+        if let Some(prepared) = self.prepared.get() {
+            return Ok(prepared);
+        }
+        let bundled = self.bundled.expect("a plugin from a file is prepared when it is loaded");
+        let prepared = self.runtime.load_bundled(bundled.wasm, bundled.native, bundled.sha256)?;
+        Ok(self.prepared.get_or_init(|| prepared))
     }
 
     fn fault(&self, agent_path: &str, fault: PluginFault) -> Error {
@@ -78,7 +117,7 @@ impl Plugin {
 }
 
 pub struct Plugins {
-    runtime: Runtime,
+    runtime: Rc<Runtime>,
     plugins: Vec<Plugin>,
 }
 
@@ -95,10 +134,10 @@ impl Plugins {
     pub fn load(options: &PluginOptions) -> Result<Plugins> {
         let runtime = Runtime::new(options.cache_dir.clone())
             .map_err(|e| Error::Other(anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}")))?;
-        let mut plugins = Plugins { runtime, plugins: Vec::new() };
+        let mut plugins = Plugins { runtime: Rc::new(runtime), plugins: Vec::new() };
         if !options.no_bundled {
-            for (file, bytes) in BUNDLED {
-                plugins.add(Origin::Bundled(file), bytes)?;
+            for bundled in BUNDLED {
+                plugins.add_bundled(bundled);
             }
         }
         for dir in &options.dirs {
@@ -169,6 +208,24 @@ impl Plugins {
         self.add(Origin::File(path.to_path_buf()), &bytes)
     }
 
+    /// Adds a bundled plugin as its table entry says; nothing is compiled.
+    fn add_bundled(&mut self, bundled: &'static Bundled) {
+        let info = PluginInfo {
+            name: bundled.name.into(),
+            version: bundled.version.into(),
+            summary: bundled.summary.into(),
+            commands: bundled.commands.iter().map(|c| c.to_string()).collect(),
+        };
+        self.plugins.push(Plugin {
+            info,
+            origin: Origin::Bundled(bundled.file),
+            sha256: bundled.sha256.into(),
+            prepared: OnceCell::new(),
+            bundled: Some(bundled),
+            runtime: Rc::clone(&self.runtime),
+        });
+    }
+
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
         let sha256 = runtime::hex(&sha2::Sha256::digest(bytes));
@@ -185,7 +242,14 @@ impl Plugins {
         })?;
         answer::check_info(&info)
             .map_err(|why| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}")))?;
-        let plugin = Plugin { info, origin, sha256, prepared };
+        let plugin = Plugin {
+            info,
+            origin,
+            sha256,
+            prepared: OnceCell::from(prepared),
+            bundled: None,
+            runtime: Rc::clone(&self.runtime),
+        };
         // A plugin from the command line replaces a bundled one of the same name.
         if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {
             let existing = &self.plugins[i];

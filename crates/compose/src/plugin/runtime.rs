@@ -54,6 +54,29 @@ pub const COMPILE_TIMEOUT_ENV: &str = "COMPOSE_PLUGIN_COMPILE_TIMEOUT";
 /// First line of a compiled-cache entry; the next two hold the plugin's and the code's sha256.
 const CACHE_MAGIC: &[u8] = b"compose-plugin-cache 1\n";
 
+/// The engine settings, in one place: the host and the ahead-of-time compile of the bundled plugins
+/// ([`precompile_for`]) must agree on every one, or wasmtime refuses the precompiled code.
+pub fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    config
+}
+
+/// The target the bundled plugins are compiled for ahead of time: x86_64 Linux with no CPU feature
+/// beyond the baseline (SSE2), so the code runs on any x86_64 machine. Elsewhere they are compiled
+/// on first use and cached, like any plugin.
+pub const PRECOMPILED_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Compiles a plugin ahead of time for `target` (a target triple) with the host's engine
+/// settings: what [`Runtime::load_bundled`] loads without compiling.
+pub fn precompile_for(bytes: &[u8], target: &str) -> wasmtime::Result<Vec<u8>> {
+    let mut config = engine_config();
+    config.target(target)?;
+    Engine::new(&config)?.precompile_component(bytes)
+}
+
 pub struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
@@ -116,11 +139,7 @@ pub enum PluginFault {
 
 impl Runtime {
     pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        config.epoch_interruption(true);
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&engine_config())?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let (cache_dir, cache_refused) = match cache_dir.map(|d| private_folder(&d).map(|()| d)) {
@@ -136,8 +155,26 @@ impl Runtime {
     pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Prepared, PluginFault> {
         check_format(bytes)?;
         let component = self.compile(bytes, sha256)?;
-        check_export(&self.engine, &component)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+        self.link(&component)
+    }
+
+    /// Loads a bundled plugin from its code compiled ahead of time (`native`, see
+    /// plugins/bundle.rs) when wasmtime accepts that code for this engine; else compiles `wasm` like
+    /// any plugin (and caches it). `Component::deserialize` refuses code from another wasmtime
+    /// version, other engine settings, another target, or using a CPU feature this CPU lacks.
+    pub fn load_bundled(&self, wasm: &[u8], native: &[u8], sha256: &str) -> Result<Prepared, PluginFault> {
+        // SAFETY: `native` is compiled into this binary (plugins/build made it from the bundled
+        // plugin), so it is exactly as trusted as the binary itself.
+        match unsafe { Component::deserialize(&self.engine, native) } {
+            Ok(component) => self.link(&component),
+            Err(_) => self.load(wasm, sha256),
+        }
+    }
+
+    /// Checks the component's exports and links it against WASI (no capabilities).
+    fn link(&self, component: &Component) -> Result<Prepared, PluginFault> {
+        check_export(&self.engine, component)?;
+        let pre = self.linker.instantiate_pre(component).map_err(|e| {
             PluginFault::Unusable(format!(
                 "it needs an import compose does not give plugins (they get no capabilities): {e:#}"
             ))
