@@ -43,6 +43,6 @@ fn a_tag_digest_scheme_or_dotdot_in_the_repository_is_an_error() {
         assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.image.repository", expected]);
     }
     let (_d, file) = values_file(&agent(""));
-    let run = compose(&["-f", &file, "--set", "awsCliImage.repository=amazon/aws-cli:2"]);
-    assert_input_error(&run, &["--set #1", "awsCliImage.repository", "image.tag"]);
+    let run = compose(&["-f", &file, "--set", "s3SyncImage.repository=rclone/rclone:1"]);
+    assert_input_error(&run, &["--set #1", "s3SyncImage.repository", "image.tag"]);
 }

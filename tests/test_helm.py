@@ -247,7 +247,7 @@ def test_the_readme_values_table_matches_the_schema_and_defaults():
     import values_table
     readme = (CHART / "README.md").read_text()
     assert values_table.readme_with_table(readme) == readme, "run: .venv/bin/python tests/values_table.py"
-    for key in ["agents.<name>.persistence.s3.bucket", "serviceAccount.annotations", "awsCliImage.tag"]:
+    for key in ["agents.<name>.persistence.s3.bucket", "serviceAccount.annotations", "s3SyncImage.tag"]:
         assert f"| `{key}` |" in readme
 
 

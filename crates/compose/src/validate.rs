@@ -200,8 +200,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Rules across keys, or beyond what JSON Schema (and so Helm's own check) can say.
 fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    if let Err(why) = rules::image_repository(&spec.aws_cli_image.repository) {
-        let at = YamlPath::root().key("awsCliImage").key("repository");
+    if let Err(why) = rules::image_repository(&spec.s3_sync_image.repository) {
+        let at = YamlPath::root().key("s3SyncImage").key("repository");
         problems.push(values.diagnostic(&at, format!("the image repository {why}")));
     }
     for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled) {
@@ -246,6 +246,10 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
                 problems.push(values.diagnostic(&s3_at.key("bucket"), "persistence.s3 is enabled but has no bucket"));
             } else if let Err(why) = rules::bucket_name(&s3.bucket) {
                 problems.push(values.diagnostic(&s3_at.key("bucket"), format!("not a valid S3 bucket name: it {why}")));
+            }
+            // S3 takes a key id only with SSE-KMS (PutObject rejects it otherwise).
+            if !s3.sse_kms_key_id.is_empty() && s3.sse != "aws:kms" {
+                problems.push(values.diagnostic(&s3_at.key("sseKmsKeyId"), "a KMS key id needs sse: aws:kms"));
             }
         }
     }

@@ -17,11 +17,13 @@ pub const PLUGIN_ANNOTATION: &str = "agent-broker.dev/plugin";
 pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
 /// Annotations compose writes itself, on the Deployment and on its pods: no value may replace them.
 pub const OWN_ANNOTATIONS: [&str; 3] = [PLUGIN_ANNOTATION, LOGIN_ANNOTATION, CHECKSUM_ANNOTATION];
-/// The pod volumes compose adds; `extraVolumes` may not reuse these names.
-pub const OWN_VOLUMES: [&str; 3] = ["config", "home", "tmp"];
+/// The pod volumes compose adds (the last with S3 persistence); `extraVolumes` may not reuse these names.
+pub const OWN_VOLUMES: [&str; 4] = ["config", "home", "tmp", persistence::TOOLS_VOLUME];
 /// The containers compose may add (restore and backup with S3 persistence); `extraContainers` and
 /// `extraInitContainers` may not reuse these names, whether persistence is on or not.
 pub const OWN_CONTAINERS: [&str; 3] = [CONTAINER, persistence::CONTAINERS[0], persistence::CONTAINERS[1]];
+/// The agent container's PID 1: forwards SIGTERM to agent-broker as the SIGINT it handles.
+const AGENT_INIT: &str = include_str!("scripts/agent-init.sh");
 
 pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> Value {
     let v = &agent.values;
@@ -42,9 +44,13 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     pod_labels.extend(v.pod_labels.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
     let mut pod_annotations = Map::new();
     pod_annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());
+    let backup = persistence::Backup::new(agent);
+    if let Some(backup) = &backup {
+        let (key, value) = backup.pod_annotation();
+        pod_annotations.insert(key.into(), value.into());
+    }
     pod_annotations.extend(v.pod_annotations.iter().map(|(k, val)| (k.clone(), val.as_str().into())));
 
-    let backup = persistence::Backup::new(agent);
     let mut pod = Map::new();
     if let Some(sa) = ctx.service_account_name() {
         pod.insert("serviceAccountName".into(), sa.into());
@@ -70,13 +76,14 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     let mut containers = vec![agent_container(ctx, agent, name)];
     containers.extend(extra_containers(ctx, &v.extra_containers));
     pod.insert("containers".into(), Value::Array(containers));
-    let [config_volume, home, tmp] = OWN_VOLUMES;
+    let [config_volume, home, tmp, _] = OWN_VOLUMES;
     let mut volumes = vec![
         json!({"name": config_volume, "configMap": {"name": name}}),
         json!({"name": home, "emptyDir": {"sizeLimit": v.home_size_limit}}),
         json!({"name": tmp, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
     volumes.extend(v.extra_volumes.iter().cloned());
+    volumes.extend(backup.as_ref().map(|b| b.volume()));
     pod.insert("volumes".into(), Value::Array(volumes));
     if !v.node_selector.is_empty() {
         pod.insert("nodeSelector".into(), json!(v.node_selector));
@@ -126,7 +133,7 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     c.insert("name".into(), CONTAINER.into());
     c.insert("image".into(), image(ctx, agent).into());
     c.insert("imagePullPolicy".into(), v.image.pull_policy.as_str().into());
-    c.insert("command".into(), json!(["agent-broker"]));
+    c.insert("command".into(), json!(["/bin/sh", "-c", AGENT_INIT, "agent-broker"]));
     c.insert("args".into(), json!([format!("{CONFIG_DIR}/{CONFIG_FILE}")]));
     c.insert("workingDir".into(), agent.home.as_str().into());
     c.insert("env".into(), Value::Array(env));

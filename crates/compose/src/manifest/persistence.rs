@@ -1,10 +1,12 @@
 //! Login state on S3 or MinIO, without a PVC: a `restore` init container fills $HOME before the
 //! agent starts, and a `backup` native sidecar (an init container with `restartPolicy: Always`,
-//! which starts before and stops after the agent) uploads it every interval and once on SIGTERM.
-//! The scripts are fixed text; bucket, prefix and paths reach them as environment data.
+//! which starts before and stops after the agent) mirrors it every interval and once on SIGTERM.
+//! Both run rclone (content checksums, links kept as links, modes and empty folders kept, a trash
+//! for what a sync deletes or replaces). The scripts are fixed text; bucket, prefix and paths reach
+//! them as environment data. DESIGN.md section 6 lists the faults these scripts are tested against.
 
 use super::Context;
-use super::deployment::container_security_context;
+use super::deployment::{CONTAINER, container_security_context};
 use crate::plugin::answer::Kind;
 use crate::resolve::Agent;
 use serde_json::{Value, json};
@@ -18,6 +20,16 @@ pub const CONTAINERS: [&str; 2] = ["restore", "backup"];
 
 /// Seconds the pod gets to stop: the agent's own shutdown, then the final upload.
 pub const GRACE_SECONDS: u32 = 120;
+/// Seconds the backup's final upload may take once SIGTERM reaches it; the rest of the grace
+/// period is the agent's shutdown (the kubelet stops sidecars only after the agent has exited).
+pub const FINAL_UPLOAD_SECONDS: u32 = 90;
+/// The emptyDir that is HOME of the restore and backup containers only: rclone's and the AWS SDK's
+/// config and caches never sit where the agent (which runs any tool) could write them.
+pub const TOOLS_VOLUME: &str = "s3-tools";
+const TOOLS_DIR: &str = "/s3-tools";
+/// The EKS pod identity webhook leaves the containers named here without AWS credentials (IRSA and
+/// Pod Identity alike; amazon-eks-pod-identity-webhook, pkg/handler/handler.go).
+pub const SKIP_CONTAINERS_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
 
 pub struct Backup<'a> {
     agent: &'a Agent<'a>,
@@ -44,24 +56,46 @@ impl<'a> Backup<'a> {
         vec![restore, backup]
     }
 
+    /// The pod's own volume for the S3 tools.
+    pub fn volume(&self) -> Value {
+        json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}})
+    }
+
+    /// The pod annotation that keeps the agent container out of the pod's AWS identity.
+    pub fn pod_annotation(&self) -> (&'static str, &'static str) {
+        (SKIP_CONTAINERS_ANNOTATION, CONTAINER)
+    }
+
     fn container(&self, ctx: &Context, role: &str, script: &str) -> Value {
         let s3 = &self.agent.values.persistence.s3;
-        let image = &ctx.spec.aws_cli_image;
+        let image = &ctx.spec.s3_sync_image;
+        let value = |name: &str, value: &str| json!({"name": name, "value": value});
         let mut env = vec![
-            json!({"name": "HOME", "value": self.agent.home}),
-            json!({"name": "S3_BUCKET", "value": s3.bucket}),
-            json!({"name": "S3_PREFIX", "value": self.prefix}),
-            json!({"name": "PERSIST_PATHS", "value": self.persist_lines()}),
+            value("HOME", TOOLS_DIR),
+            value("AGENT_HOME", &self.agent.home),
+            value("S3_BUCKET", &s3.bucket),
+            value("S3_PREFIX", &self.prefix),
+            value("PERSIST_PATHS", &self.persist_lines()),
+            json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}),
+            // rclone's quirks for AWS itself, or the generic S3 dialect (path-style) for MinIO and others.
+            value("RCLONE_S3_PROVIDER", if s3.endpoint.is_empty() { "AWS" } else { "Other" }),
         ];
-        if role == "backup" {
-            env.push(json!({"name": "SYNC_INTERVAL", "value": s3.sync_interval_seconds.to_string()}));
-        }
         if !s3.region.is_empty() {
-            env.push(json!({"name": "AWS_REGION", "value": s3.region}));
-            env.push(json!({"name": "AWS_DEFAULT_REGION", "value": s3.region}));
+            env.push(value("RCLONE_S3_REGION", &s3.region));
         }
         if !s3.endpoint.is_empty() {
-            env.push(json!({"name": "AWS_ENDPOINT_URL", "value": s3.endpoint}));
+            env.push(value("RCLONE_S3_ENDPOINT", &s3.endpoint));
+        }
+        if !s3.sse.is_empty() {
+            env.push(value("RCLONE_S3_SERVER_SIDE_ENCRYPTION", &s3.sse));
+        }
+        if !s3.sse_kms_key_id.is_empty() {
+            env.push(value("RCLONE_S3_SSE_KMS_KEY_ID", &s3.sse_kms_key_id));
+        }
+        if role == "backup" {
+            env.push(value("SYNC_INTERVAL", &s3.sync_interval_seconds.to_string()));
+            env.push(value("TRASH_DAYS", &s3.trash_days.to_string()));
+            env.push(value("FINAL_SECONDS", &FINAL_UPLOAD_SECONDS.to_string()));
         }
         let mut c = json!({
             "name": role,
@@ -73,6 +107,7 @@ impl<'a> Backup<'a> {
             "volumeMounts": [
                 {"name": "home", "mountPath": self.agent.home},
                 {"name": "tmp", "mountPath": "/tmp"},
+                {"name": TOOLS_VOLUME, "mountPath": TOOLS_DIR},
             ],
         });
         if !s3.credentials_secret.is_empty() {

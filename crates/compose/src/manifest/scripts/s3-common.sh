@@ -1,25 +1,80 @@
-# Shared by restore and backup. Inputs (environment, never spliced into this text):
-#   HOME            the agent's home (an emptyDir shared with the agent container)
+# Shared by restore and backup, which run rclone's image. Inputs (environment, never spliced into
+# this text):
+#   AGENT_HOME      the agent's home (an emptyDir shared with the agent container)
+#   HOME            this container's own folder (an emptyDir the agent container does not mount):
+#                   rclone's and the AWS SDK's config, the filter rules, the lease this pod holds
 #   S3_BUCKET       bucket name, checked by compose against S3's naming rules
 #   S3_PREFIX       key prefix, checked by compose (relative, no "..", safe characters)
-#   PERSIST_PATHS   one line per path: "<kind> <path> [<excluded subpath>...]", kind f, d or ?,
+#   PERSIST_PATHS   one line per path: "<kind> <path> [<excluded subpath>...]", kind f, d or ? (unknown),
 #                   every field in [A-Za-z0-9._/-] (checked by compose), so splitting on spaces is safe
-#   AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: as the aws CLI reads them
+#   POD_NAME        this pod's name (the downward API), written into the lease
+#   RCLONE_S3_*     provider, region, endpoint and server-side encryption, as rclone reads them
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (credentialsSecret) or the pod's identity (IRSA, Pod Identity)
+# Layout under the prefix: <path> as in $AGENT_HOME; @lease/<generation> (who may upload);
+# @trash/<day>/<time>/<path> (what a backup deleted or replaced). '@' is never in a persisted path.
 set -u
-# Exclude patterns hold '*': no pathname expansion anywhere.
+# Paths and rules hold no glob on purpose: no pathname expansion anywhere.
 set -f
-MARKER="$HOME/.agent-broker-restored"
-REMOTE="s3://$S3_BUCKET/$S3_PREFIX"
+# Whatever is restored or written here is private to the agent's user.
+umask 077
+MARKER="$AGENT_HOME/.agent-broker-restored"
+REMOTE=":s3:$S3_BUCKET/$S3_PREFIX"
+LEASES="$REMOTE/@lease"
+FILTERS="$HOME/filters"
+# Nothing the agent can write is read as configuration: rclone and the AWS SDK look only here.
+export RCLONE_CONFIG="$HOME/rclone.conf" AWS_CONFIG_FILE="$HOME/aws-config" AWS_SHARED_CREDENTIALS_FILE="$HOME/aws-credentials"
+[ -e "$RCLONE_CONFIG" ] || : > "$RCLONE_CONFIG"
+# Bounded waits: a slow or unreachable S3 is reported, never waited on past the grace period.
+export RCLONE_S3_ENV_AUTH=true RCLONE_S3_NO_CHECK_BUCKET=true RCLONE_S3_NO_HEAD=true \
+  RCLONE_CONTIMEOUT=10s RCLONE_TIMEOUT=30s RCLONE_RETRIES=2 RCLONE_LOW_LEVEL_RETRIES=3 RCLONE_STATS=0
+stopping=0
+deadline=
+child=
+# Runs a command in the background so that SIGTERM interrupts the wait; once stopping, every command
+# is bounded by the deadline.
+run() {
+  if [ -n "$deadline" ]; then
+    left=$((deadline - $(date +%s)))
+    [ "$left" -gt 0 ] || return 124
+    timeout "$left" "$@" &
+  else
+    "$@" &
+  fi
+  child=$!
+  wait "$child"
+  status=$?
+  if [ -z "$deadline" ] && [ "$stopping" = 1 ]; then
+    kill "$child" 2>/dev/null
+    wait "$child"
+    return 143
+  fi
+  if [ -n "$deadline" ] && [ "$(date +%s)" -ge "$deadline" ]; then
+    log "S3 did not answer within the ${FINAL_SECONDS}s the pod's grace period leaves ($(where))"
+  fi
+  return "$status"
+}
 log() { printf '%s: %s\n' "$ROLE" "$*" >&2; }
-where() { printf 'bucket %s, prefix %s, endpoint %s' "$S3_BUCKET" "$S3_PREFIX" "${AWS_ENDPOINT_URL:-AWS default}"; }
-# MinIO and other S3 servers need path-style addressing, which only a config file can ask for.
-if [ -n "${AWS_ENDPOINT_URL:-}" ] && [ -z "${AWS_CONFIG_FILE:-}" ]; then
-  AWS_CONFIG_FILE=$(mktemp)
-  printf '[default]\ns3 =\n    addressing_style = path\n' > "$AWS_CONFIG_FILE"
-  export AWS_CONFIG_FILE
-fi
-# Exclude options for the disposable subpaths of one directory line.
-excludes() {
-  shift 2
-  for sub in "$@"; do printf -- '--exclude\n%s/*\n' "$sub"; done
+where() { printf 'bucket %s, prefix %s, endpoint %s' "$S3_BUCKET" "$S3_PREFIX" "${RCLONE_S3_ENDPOINT:-AWS default}"; }
+# rclone filter rules: the persisted paths (a file, a folder, or either when the kind is unknown),
+# minus their disposable subfolders; nothing else.
+write_filters() {
+  : > "$FILTERS"
+  while read -r kind path rest; do
+    [ -n "$kind" ] || continue
+    path=${path%/}
+    for sub in $rest; do printf -- '- /%s/%s/**\n' "$path" "${sub%/}"; done
+    [ "$kind" = d ] || printf -- '+ /%s\n' "$path"
+    [ "$kind" = f ] || printf -- '+ /%s/**\n' "$path"
+  done >> "$FILTERS" <<PATHS
+$PERSIST_PATHS
+PATHS
+  printf -- '- **\n' >> "$FILTERS"
+}
+# The newest lease as "<generation> <state> <pod> <epoch seconds>", or "none".
+lease_now() {
+  names=$(run rclone lsf --files-only "$LEASES") || return 1
+  latest=$(printf '%s\n' "$names" | sort | tail -n 1)
+  if [ -z "$latest" ]; then echo none; return 0; fi
+  content=$(run rclone cat "$LEASES/$latest") || return 1
+  printf '%s %s\n' "$latest" "$content"
 }

@@ -1,37 +1,31 @@
-# Restore: bring every persisted path back from S3 into $HOME, then leave the marker that lets
-# the backup run. Nothing there yet is a clean first start; any S3 error fails the pod, so an
-# agent never runs logged-out and never overwrites a good backup with an empty home.
+# Restore: bring the persisted paths back from S3 into $AGENT_HOME, then leave the marker that lets
+# the backup run. Nothing there yet is a clean first start, and creates nothing (a path's kind comes
+# from what the backup holds). Any S3 error fails the pod, so an agent never runs logged-out and
+# never overwrites a good backup with an empty home. Init containers run again when the pod's
+# sandbox is recreated while the emptyDir survives: a home with the marker is newer than the
+# backup and is kept.
 ROLE=restore
-rm -f "$MARKER"
-if ! out=$(aws s3api head-bucket --bucket "$S3_BUCKET" 2>&1); then
-  log "cannot use the backup ($(where)): $out"
+if [ -f "$MARKER" ]; then
+  log "$AGENT_HOME was restored earlier in this pod: keeping it (it is newer than the backup)"
+  exit 0
+fi
+write_filters
+if ! seen=$(lease_now 2>"$HOME/error"); then
+  log "cannot use the backup ($(where)): $(cat "$HOME/error")"
   log "check the bucket name, the endpoint, and the credentials (credentialsSecret or the pod's identity)"
   exit 1
 fi
-failed=0
-while read -r kind path rest; do
-  [ -n "$kind" ] || continue
-  if [ "$kind" != d ]; then
-    if out=$(aws s3api head-object --bucket "$S3_BUCKET" --key "$S3_PREFIX/$path" 2>&1); then
-      mkdir -p "$(dirname "$HOME/$path")"
-      aws s3 cp --only-show-errors "$REMOTE/$path" "$HOME/$path" || failed=1
-      continue
-    fi
-    case "$out" in
-      *404*|*"Not Found"*) ;;
-      *) log "cannot read $path ($(where)): $out"; failed=1; continue ;;
-    esac
-    [ "$kind" = f ] && { log "no backup of $path yet"; continue; }
-  fi
-  mkdir -p "$HOME/$path"
-  # shellcheck disable=SC2046 # excludes() prints options and patterns in safe characters only
-  aws s3 sync --only-show-errors $(excludes "$kind" "$path" $rest) "$REMOTE/$path/" "$HOME/$path/" || failed=1
-done <<PATHS
-$PERSIST_PATHS
-PATHS
-if [ "$failed" != 0 ]; then
-  log "restore failed ($(where)); the agent does not start without its login"
-  exit 1
+# Two passes: rclone cannot set the metadata of a symlink, so links come back in the second one,
+# as links. Ownership is this user's; modes and times are the backup's.
+{ echo '- *.rclonelink'; cat "$FILTERS"; } > "$FILTERS.files"
+if rclone copy "$REMOTE" "$AGENT_HOME" --filter-from "$FILTERS.files" --metadata --create-empty-src-dirs \
+     --metadata-set "uid=$(id -u)" --metadata-set "gid=$(id -g)" \
+   && rclone copy "$REMOTE" "$AGENT_HOME" --filter-from "$FILTERS" --links --checksum; then
+  # What the backup looked like when this pod read it: the backup container uploads only while
+  # no other pod has written it since.
+  printf 'lease %s\n' "$seen" > "$MARKER"
+  log "restored into $AGENT_HOME"
+  exit 0
 fi
-touch "$MARKER"
-log "restored into $HOME"
+log "restore failed ($(where)); the agent does not start without its login"
+exit 1
