@@ -149,10 +149,23 @@ def servers(tmp_path_factory):
         server.stop()
 
 
+# Run on s3s-fs as well as MinIO. The others run on MinIO only: s3s-fs keeps no folder objects (rclone's
+# markers for empty folders), and one rclone sync against it takes about 13 s where MinIO needs 0.3 s, so
+# the lease and timing tests would mostly wait on it.
+ON_S3S_FS = {
+    "test_first_start_then_a_second_pod_restores_byte_identical_files", "test_a_binary_login_database_round_trips",
+    "test_sigterm_uploads_the_last_change_and_exits_zero", "test_restore_fails_loudly_and_backup_uploads_and_deletes_nothing",
+    "test_a_same_size_change_with_an_older_mtime_is_uploaded", "test_a_listed_file_path_is_never_created_as_a_folder",
+    "test_symlinks_are_never_followed_and_never_fail_a_sync", "test_both_servers_refuse_a_conditional_put_over_an_existing_object",
+}
+
+
 @pytest.fixture(params=["s3s-fs", "minio"])
 def s3(request, servers, tmp_path_factory):
     """A fresh bucket on each real S3 server (started once per session)."""
     kind = request.param
+    if kind == "s3s-fs" and request.node.originalname not in ON_S3S_FS:
+        pytest.skip("s3s-fs: no folder objects, and too slow for this test (see ON_S3S_FS)")
     if kind not in servers:
         servers[kind] = Server(kind, tmp_path_factory.mktemp(kind))
     return servers[kind].new_bucket()
@@ -471,7 +484,7 @@ def test_a_logout_reaches_the_backup_and_the_trash_keeps_the_old_login(s3, tmp_p
     assert not (second.home / ".claude" / ".credentials.json").exists()
     assert (second.home / ".claude" / "settings.json").read_text() == '{"theme": "dark"}'
     # The chart README's recipe brings the old login back from the trash.
-    moment = trash[0].split("/")[3]
+    moment = trash[0].split("/")[4]
     restore_from_trash = subprocess.run(
         [str(VENV_BIN / "rclone"), "copy", f":s3:{s3.name}/team/a/@trash/{day}/{moment}", f":s3:{s3.name}/team/a"],
         env=dict(os.environ, RCLONE_S3_PROVIDER="Other", RCLONE_S3_ENDPOINT=s3.endpoint, RCLONE_S3_ENV_AUTH="true",
@@ -574,7 +587,7 @@ def test_after_a_node_crash_the_next_pod_takes_over_a_stale_lease(s3, tmp_path):
     running_a.communicate()
     b = restored_pod("codex", tmp_path, s3, name="pod-b")
     write(b.home / ".codex" / "auth.json", "B1")
-    running_b = b.start_backup(interval=1)            # the lease goes stale after 3 intervals
+    running_b = b.start_backup(interval=2)            # the lease goes stale after 3 intervals
     deadline = time.time() + 30
     while s3.get("team/a/.codex/auth.json", tmp_path) != b"B1":
         assert time.time() < deadline, "the new pod never took over the stale lease"

@@ -151,7 +151,7 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
 /// The agent container's own mounts: the config folder, $HOME, /tmp, and the instruction file(s).
 /// The check of `extraVolumeMounts` reads their paths from here.
 pub fn own_mounts(agent: &Agent) -> Vec<Value> {
-    let [config_volume, home, tmp] = OWN_VOLUMES;
+    let [config_volume, home, tmp, _] = OWN_VOLUMES;
     let mut mounts = vec![
         json!({"name": config_volume, "mountPath": CONFIG_DIR, "readOnly": true}),
         json!({"name": home, "mountPath": agent.home}),
