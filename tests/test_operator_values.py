@@ -126,8 +126,8 @@ def pod_of(docs):
 
 def test_extra_volumes_and_containers_come_after_composes_own(compose):
     pod = pod_of(render(compose, extras()))
-    assert [v["name"] for v in pod["volumes"]] == ["config", "home", "tmp", "ca-bundle", "ssh"]
-    assert pod["volumes"][3:] == [CA, SSH], "passed through as given"
+    assert [v["name"] for v in pod["volumes"]][:3] == ["config", "home", "tmp"]
+    assert pod["volumes"][-2:] == [CA, SSH], "passed through as given, after compose's own"
     assert [c["name"] for c in pod["initContainers"]] == ["restore", "backup", "fetch-ca"]
     assert [c["name"] for c in pod["containers"]] == ["agent-broker", "proxy"]
     mounts = pod["containers"][0]["volumeMounts"]
@@ -155,8 +155,8 @@ HIDING_PERSISTED = ["/home/agent/.local/share/kiro-cli", "/home/agent/.local/sha
 
 
 def test_every_name_and_path_compose_renders_is_refused_in_the_extras(compose):
-    """Generated from what compose actually renders (S3 on, an instruction file), so a volume, container or
-    mount compose adds later is covered without a change here."""
+    """Generated from what compose actually renders (S3 on, an instruction file), so a volume, container,
+    mount or annotation compose adds later is covered without a change here."""
     own = pod_of(render(compose, values(persistence=S3, agentsMd="x")))
     for volume in own["volumes"]:
         result = compose("-f", "-", stdin=extras(extraVolumes=[{**CA, "name": volume["name"]}]))
@@ -164,6 +164,12 @@ def test_every_name_and_path_compose_renders_is_refused_in_the_extras(compose):
     for container in own["initContainers"] + own["containers"]:
         result = compose("-f", "-", stdin=extras(extraContainers=[{**PROXY, "name": container["name"]}]))
         assert_input_error(result, "agents.demo.extraContainers[0].name", f"`{container['name']}`")
+    deployment = render(compose, values(persistence=S3, agentsMd="x"))[("Deployment", "agent-broker-demo")]
+    for key, own_annotations in [("deploymentAnnotations", deployment["metadata"]["annotations"]),
+                                 ("podAnnotations", deployment["spec"]["template"]["metadata"]["annotations"])]:
+        for annotation in own_annotations:
+            result = compose("-f", "-", stdin=extras(**{key: {annotation: "mine"}}))
+            assert_input_error(result, f'agents.demo.{key}["{annotation}"]', "compose writes this annotation")
     for mount in own["containers"][0]["volumeMounts"]:
         mounts = [{"name": "ssh", "mountPath": mount["mountPath"]}]
         result = compose("-f", "-", stdin=extras(extraVolumeMounts=mounts, agentsMd="x"))

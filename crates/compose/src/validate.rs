@@ -5,6 +5,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::rules;
 use crate::manifest::config::CONFIG_DIR;
 use crate::manifest::deployment::{self, OWN_ANNOTATIONS, OWN_CONTAINERS, OWN_VOLUMES};
+use crate::manifest::persistence;
 use crate::resolve::Agent;
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
@@ -297,7 +298,9 @@ fn pod_name_problems(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec
         }
     }
     for (key, annotations) in [("deploymentAnnotations", &agent.deployment_annotations), ("podAnnotations", &agent.pod_annotations)] {
-        for own in OWN_ANNOTATIONS.iter().filter(|own| annotations.contains_key(**own)) {
+        // With S3 persistence compose also keeps the agent container out of the pod's AWS identity.
+        let s3 = agent.persistence.s3.enabled.then_some(persistence::SKIP_CONTAINERS_ANNOTATION);
+        for own in OWN_ANNOTATIONS.into_iter().chain(s3).filter(|own| annotations.contains_key(*own)) {
             problems.push(values.diagnostic(&at.key(key).key(own), "compose writes this annotation itself; pick another key"));
         }
     }

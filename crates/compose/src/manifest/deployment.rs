@@ -82,8 +82,8 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
         json!({"name": home, "emptyDir": {"sizeLimit": v.home_size_limit}}),
         json!({"name": tmp, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
-    volumes.extend(v.extra_volumes.iter().cloned());
     volumes.extend(backup.as_ref().map(|b| b.volume()));
+    volumes.extend(v.extra_volumes.iter().cloned());
     pod.insert("volumes".into(), Value::Array(volumes));
     if !v.node_selector.is_empty() {
         pod.insert("nodeSelector".into(), json!(v.node_selector));
