@@ -31,8 +31,12 @@ RATIO_COUNTS = [1, 4, 100, 1000]
 CHANNEL = "123456789012345678"
 
 
+# Runs per median: BENCH_RUNS (default 15), half of that at 1000 agents.
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+
+
 def runs_for(n):
-    return 7 if n >= 1000 else 15
+    return max(3, RUNS // 2) if n >= 1000 else RUNS
 
 
 def run_process(cmd, env=None, stdout_file=None):
@@ -187,9 +191,9 @@ def main():
                        ("inspect", [str(COMPOSE), "plugin", "inspect", "kiro"]),
                        ("files", as_files)]:
         loading[label] = {
-            "none": median_process(cmd, 15, lambda i: dict(env, COMPOSE_CACHE_DIR=""))[0],
-            "cold": median_process(cmd, 15, cold_env)[0],
-            "warm": median_process(cmd, 15, lambda i: warm_env)[0],
+            "none": median_process(cmd, RUNS, lambda i: dict(env, COMPOSE_CACHE_DIR=""))[0],
+            "cold": median_process(cmd, RUNS, cold_env)[0],
+            "warm": median_process(cmd, RUNS, lambda i: warm_env)[0],
         }
     versions = helm_versions()
     write_report(rows, loading, versions)
@@ -226,7 +230,8 @@ def write_report(rows, loading, versions):
         "  values, timed inside Python: no process start, no chart loading (which favours Helm).",
         "- **floor**: `tests/bench/floor.rs`, whole process: builds the same objects as `serde_json` values and",
         "  writes them with `serde_yaml`, nothing else.",
-        "- Medians of 15 runs (7 at 1000 agents); memory is the largest peak RSS of three more runs (GNU time).",
+        f"- Medians of {runs_for(1)} runs ({runs_for(1000)} at 1000 agents); memory is the largest peak RSS of three more "
+        "runs (GNU time).",
         "  From about 128 agents compose builds and writes on both cores, so its wall time is below its CPU time.",
         "",
         "| agents | compose cold | compose warm | CPU of warm | helm3 template | helm template (v4) | Helm engine | floor | output (compose, helm) |",
