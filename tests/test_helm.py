@@ -104,9 +104,11 @@ def test_post_render_passes_other_documents_through_untouched():
 
 
 def test_post_render_keeps_helm4s_filename_annotation_on_generated_documents():
-    stream = helm_render({}).replace(
-        "metadata:\n  name: \"agent-broker\"\n",
-        "metadata:\n  name: \"agent-broker\"\n  annotations:\n    postrenderer.helm.sh/postrender-filename: agent-broker/templates/agentset.yaml\n")
+    stream = helm_render({})
+    assert "kind: AgentSet\nmetadata:\n" in stream
+    stream = stream.replace(
+        "kind: AgentSet\nmetadata:\n",
+        "kind: AgentSet\nmetadata:\n  annotations:\n    postrenderer.helm.sh/postrender-filename: agent-broker/templates/agentset.yaml\n")
     result = post_render(stream)
     assert result.code == 0, result.stderr
     for doc in result.docs():
