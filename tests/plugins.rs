@@ -500,3 +500,183 @@ fn a_cache_entry_that_is_a_symbolic_link_is_not_followed() {
         assert_eq!(again.stdout, first.stdout);
     }
 }
+
+// ---- answers that must be refused, in render and in `plugin check`, by one validation ----
+
+/// The misbehaving plugin answers `answer` (JSON, see its `echo` mode) for an agent with `extra`
+/// YAML keys; render and `plugin check -f` must both refuse it, naming the file, the agent and `why`.
+fn assert_answer_refused(answer: &str, extra: &str, why: &[&str]) {
+    let plugin = test_plugin("misbehaving");
+    let (_d, file) = values_file(&format!(
+        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{answer}'}}\n    discord: {{botToken: t, allowedChannels: []}}\n{extra}"
+    ));
+    let mut expected = vec!["misbehaving.wasm", "agents.bad", "returned bad defaults"];
+    expected.extend_from_slice(why);
+    assert_input_error(&compose(&["-f", &file]), &expected);
+    assert_input_error(&compose(&["plugin", "check", &plugin, "-f", &file]), &expected);
+}
+
+#[test]
+fn an_instruction_file_that_clashes_is_refused() {
+    for (files, persist, why) in [
+        (r#"["config.toml"]"#, "[]", "named config.toml"),
+        (r#"[".codex/config.toml"]"#, "[]", "named config.toml"),
+        (r#"["AGENTS.md", "AGENTS.md"]"#, "[]", "twice"),
+        (r#"["AGENTS.md", "./AGENTS.md"]"#, "[]", "`.` segment"),
+        (r#"[".kiro"]"#, r#"[".kiro"]"#, "overlaps its persisted path"),
+        (r#"[".kiro/steering/AGENTS.md"]"#, r#"[".kiro"]"#, "overlaps its persisted path"),
+        (r#"[".kiro"]"#, r#"[".kiro/settings"]"#, "overlaps its persisted path"),
+    ] {
+        assert_answer_refused(
+            &format!(r#"{{"instructionFiles": {files}, "persist": {persist}}}"#),
+            "",
+            &["instruction file", why],
+        );
+    }
+}
+
+#[test]
+fn a_home_on_a_system_directory_or_a_compose_mount_is_refused() {
+    for home in [
+        "/", "/tmp", "/etc", "/proc", "/sys", "/dev", "/etc/agent-broker", "/tmp/agent", "/etc/x", "/dev/shm", "/run",
+        "/usr", "/var", "/bin", "/home/agent/", "/home/../etc", "home/agent",
+    ] {
+        assert_answer_refused(&format!(r#"{{"home": "{home}"}}"#), "", &["its home"]);
+    }
+}
+
+#[test]
+fn env_a_plugin_may_not_set_is_refused() {
+    for (env, why) in [
+        (r#"[["HOME", "/root"]]"#, "\"HOME\" is set by compose"),
+        (r#"[["DISCORD_BOT_TOKEN", "x"]]"#, "\"DISCORD_BOT_TOKEN\" is set by compose"),
+        (r#"[["A", "1"], ["A", "2"]]"#, "sets the environment variable A twice"),
+        (r#"[["1A", "x"]]"#, "is not an environment variable name"),
+        (r#"[["A-B", "x"]]"#, "is not an environment variable name"),
+    ] {
+        assert_answer_refused(&format!(r#"{{"env": {env}}}"#), "", &["environment variable", why]);
+    }
+}
+
+#[test]
+fn a_plugin_env_name_the_operator_keeps_in_secret_env_yields_to_the_secret() {
+    let plugin = test_plugin("misbehaving");
+    let (_d, file) = values_file(&format!(
+        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"env\": [[\"API_KEY\", \"plain\"]]}}'}}\n    secretEnv: {{API_KEY: secret-value}}\n    discord: {{botToken: t, allowedChannels: []}}\n"
+    ));
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let env = find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+    let api_keys: Vec<_> = env.as_sequence().unwrap().iter().filter(|e| e["name"].as_str() == Some("API_KEY")).collect();
+    assert_eq!(api_keys.len(), 1, "{env:?}");
+    assert!(api_keys[0]["valueFrom"]["secretKeyRef"].is_mapping(), "the Secret's value, not the plugin's: {env:?}");
+}
+
+#[test]
+fn an_image_that_is_not_a_bare_repository_is_refused() {
+    for image in [
+        "ghcr.io/x:latest",
+        "ghcr.io/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "docker://ghcr.io/x",
+        "https://ghcr.io/x",
+        "ghcr.io/../x",
+        "ghcr.io/x/..",
+        "ghcr.io/X",
+        "ghcr.io//x",
+        "",
+    ] {
+        assert_answer_refused(&format!(r#"{{"image": "{image}"}}"#), "", &["image"]);
+    }
+}
+
+#[test]
+fn a_plugin_that_rejects_an_agent_without_a_reason_is_an_error() {
+    let (_d, file) = misbehave("reject-silently");
+    assert_input_error(&compose(&["-f", &file]), &["misbehaving.wasm", "agents.bad", "without saying why"]);
+    let run = compose(&["plugin", "check", &test_plugin("misbehaving"), "-f", &file]);
+    assert_input_error(&run, &["misbehaving.wasm", "agents.bad", "without saying why"]);
+}
+
+// ---- the author's path ----
+
+#[test]
+fn the_sdk_carries_the_same_wit_as_the_schema() {
+    let schema = std::fs::read_to_string(repo().join("schemas/plugin.wit")).unwrap();
+    let sdk = std::fs::read_to_string(repo().join("crates/plugin-sdk/wit/plugin.wit")).unwrap();
+    assert!(schema == sdk, "crates/plugin-sdk/wit/plugin.wit differs from schemas/plugin.wit: copy it over");
+}
+
+/// Runs `program args` in `dir`; panics with its output when it fails.
+fn run_in(dir: &std::path::Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(program).args(args).current_dir(dir).envs(env.iter().copied()).output();
+    let out = out.unwrap_or_else(|e| panic!("{program} cannot start: {e}"));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{program} {args:?} failed:\n{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+/// Whether `program` runs at all (`--version`).
+fn available(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+}
+
+/// The author's five commands, then a render: `plugin new`, `cd`, the build, `plugin check -f
+/// values.yaml` and `compose -f values.yaml`, each as the guide writes it. `prepare` runs on the
+/// new folder before the build.
+fn author_path(lang: &str, prepare: impl FnOnce(&std::path::Path), build: &[(&str, &[&str])], env: &[(&str, &str)]) {
+    let work = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_compose");
+    let cache = repo().join("target/test-plugin-cache").display().to_string();
+    let with_cache = [("COMPOSE_CACHE_DIR", cache.as_str())];
+    let written = run_in(work.path(), bin, &["plugin", "new", "demo-cli", "--lang", lang], &[]);
+    let check_line = written.lines().find_map(|l| l.trim().strip_prefix("compose plugin check ")).unwrap();
+    let wasm = check_line.strip_suffix(" -f values.yaml").unwrap().to_string();
+    let folder = work.path().join("demo-cli");
+    prepare(&folder);
+    for (program, args) in build {
+        run_in(&folder, program, args, env);
+    }
+    let checked = run_in(&folder, bin, &["plugin", "check", &wasm, "-f", "values.yaml"], &with_cache);
+    assert!(checked.contains("ok: agents.demo-cli answered"), "{checked}");
+    assert!(checked.contains("limits: per call 1000000000 fuel"), "{checked}");
+    let rendered = run_in(&folder, bin, &["-f", "values.yaml"], &with_cache);
+    let docs = documents(&rendered);
+    let deployment = find(&docs, "Deployment", "agent-broker-demo-cli");
+    assert_eq!(deployment["metadata"]["annotations"]["agent-broker.dev/plugin"].as_str(), Some("demo-cli@0.1.0"));
+    assert!(docs.iter().all(|d| d["metadata"]["name"].as_str() != Some("agent-broker-kiro")), "kiro is dropped");
+    // The template's own diagnostic reaches the author with its path; rejecting every agent fails.
+    let wasm = folder.join(&wasm).display().to_string();
+    let (_d, bad) = values_file(&format!(
+        "agents:\n  kiro: {{enabled: false}}\n  demo-cli:\n    plugin: {wasm}\n    env: {{DEMO_CLI_API_KEY: x}}\n    discord: {{botToken: t, allowedChannels: []}}\n"
+    ));
+    let run = compose(&["plugin", "check", &wasm, "-f", &bad]);
+    assert_input_error(&run, &["rejected every agent", "agents.demo-cli.env.DEMO_CLI_API_KEY", "secretEnv"]);
+}
+
+#[test]
+fn plugin_new_rust_gives_a_plugin_that_builds_checks_and_renders() {
+    let sysroot = run_in(&repo(), "rustc", &["--print", "sysroot"], &[]);
+    if !std::path::Path::new(sysroot.trim()).join("lib/rustlib/wasm32-wasip2").exists() {
+        eprintln!("skipped: the wasm32-wasip2 target is not installed (rustup target add wasm32-wasip2)");
+        return;
+    }
+    // The SDK of this repository stands in for the published one (same version).
+    let sdk = format!("patch.crates-io.compose-plugin-sdk.path={:?}", repo().join("crates/plugin-sdk").display().to_string());
+    // A target folder shared between runs keeps the next run fast.
+    let shared = repo().join("target/plugin-new-test");
+    std::fs::create_dir_all(&shared).unwrap();
+    let link_target = |folder: &std::path::Path| std::os::unix::fs::symlink(&shared, folder.join("target")).unwrap();
+    let build: &[&str] = &["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--config", &sdk];
+    author_path("rust", link_target, &[("cargo", build)], &[]);
+}
+
+#[test]
+fn plugin_new_js_gives_a_plugin_that_builds_checks_and_renders() {
+    if !(available("node", &["--version"]) && available("npm", &["--version"])) {
+        eprintln!("skipped: node and npm are not installed");
+        return;
+    }
+    let install: &[&str] = &["install", "--no-audit", "--no-fund", "--prefer-offline", "--silent"];
+    author_path("js", |_| {}, &[("npm", install), ("npm", &["run", "--silent", "build"])], &[]);
+}

@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
-use crate::plugin::{Answer, PluginOptions, Plugins};
+use crate::plugin::{Answer, PluginOptions, Plugins, agent_json};
+use crate::values::path::YamlPath;
 use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -93,10 +94,23 @@ pub enum PluginCommand {
         #[command(flatten)]
         plugins: PluginArgs,
     },
-    /// Load a plugin file, call it, and check everything it returns.
+    /// Load a plugin file, call it with sample agents and with the agents of the values files
+    /// that use it, and check everything it returns as render does; prints the limits it enforces.
     Check {
         /// The .wasm file to check.
         file: PathBuf,
+        /// Values file (YAML) whose enabled agents that use this plugin (by `plugin` or by a
+        /// command it claims) are checked too; repeatable, merged as for a render.
+        #[arg(short = 'f', long = "values", value_name = "FILE")]
+        values: Vec<String>,
+    },
+    /// Write a new plugin's folder NAME/ (source, build settings, a values file to try it with).
+    New {
+        /// The plugin's name, which is also the command it claims: lowercase letters, digits, '-'.
+        name: String,
+        /// The language: a Rust crate using compose-plugin-sdk, or JavaScript built with componentize-js.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: crate::plugin::scaffold::Lang,
     },
 }
 
@@ -265,56 +279,106 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                     return Err(Error::input(&plugin, "", format!("no plugin by that name; loaded: {known}")));
                 }
             };
-            let answer = p.defaults(&json!({"name": "example"}).to_string(), "agents.example")?;
+            let answer = p.defaults(&agent_json("example", &json!({})), "agents.example")?;
             let described = describe(p, &answer);
             Ok(Output { stdout: serde_yaml::to_string(&described).expect("YAML"), ..Output::default() })
         }
-        PluginCommand::Check { file } => check(&file),
+        PluginCommand::Check { file, values } => check(&file, &values),
+        PluginCommand::New { name, lang } => {
+            let written = crate::plugin::scaffold::write(&name, lang, std::path::Path::new("."))?;
+            Ok(Output { stdout: written, ..Output::default() })
+        }
     }
 }
 
-/// Loads, calls with sample agents, and checks every answer; a plugin that passes renders.
-fn check(file: &std::path::Path) -> Result<Output> {
-    let options = PluginOptions { no_bundled: true, cache_dir: None, ..PluginOptions::default() };
+/// Loads, calls with sample agents and with the agents of `values_files` that use the plugin, and
+/// checks every answer with the same check as a render; a plugin that passes renders.
+fn check(file: &std::path::Path, values_files: &[String]) -> Result<Output> {
+    let options = PluginOptions { no_bundled: true, cache_dir: default_cache_dir(), ..PluginOptions::default() };
     let mut plugins = Plugins::load(&options)?;
     let p = plugins.by_path(file)?;
+    let source = file.display().to_string();
     let samples = [
-        json!({"name": "example"}),
-        json!({"name": "example", "command": p.info.commands.first().cloned().unwrap_or_default()}),
-        json!({"name": "example", "image": {"tag": "1.2.3"}, "env": {"A": "b"}, "agentsMd": "# Rules"}),
+        json!({}),
+        json!({"command": p.info.commands.first().cloned().unwrap_or_default()}),
+        json!({"image": {"tag": "1.2.3"}, "env": {"A": "b"}, "secretEnv": {"API_KEY": "k"}, "agentsMd": "# Rules"}),
     ];
     let mut report = vec![format!(
-        "{}: plugin `{}` {} speaks agent-broker:compose-plugin@{}",
-        file.display(),
+        "{source}: plugin `{}` {} speaks agent-broker:compose-plugin@{}",
         p.info.name,
         p.info.version,
         crate::plugin::runtime::INTERFACE_VERSION
     )];
     for sample in &samples {
-        let first = p.defaults(&sample.to_string(), "agents.example")?;
-        let again = p.defaults(&sample.to_string(), "agents.example")?;
+        let input = agent_json("example", sample);
+        let first = p.defaults(&input, "agents.example")?;
+        let again = p.defaults(&input, "agents.example")?;
         if describe(p, &first) != describe(p, &again) {
             return Err(Error::input(
-                file.display().to_string(),
+                &source,
                 "",
                 "gives different answers for the same values; a plugin must be deterministic",
             ));
         }
-        if let Answer::Defaults(d) = &first
-            && (d.command.is_empty() || d.home.is_empty() || d.image.is_empty())
-        {
-            return Err(Error::input(
-                file.display().to_string(),
-                "",
-                "its defaults lack an image, a command or a home; every agent using it would have to set them",
-            ));
-        }
+    }
+    report.push(format!("ok: {} sample agents answered and every answer passed the checks", samples.len()));
+    if !values_files.is_empty() {
+        report.extend(check_agents(p, values_files)?);
     }
     if p.info.commands.is_empty() {
         report.push("note: it claims no command, so agents must name it in `plugin`".into());
     }
-    report.push(format!("ok: {} sample agents answered and every answer passed the checks", samples.len()));
+    report.push(crate::plugin::limits());
     Ok(Output { stdout: report.join("\n") + "\n", ..Output::default() })
+}
+
+/// Calls the plugin for every enabled agent of the values that it serves; fails on any bad
+/// answer, on no such agent, and when it rejects every one of them.
+fn check_agents(p: &crate::plugin::Plugin, values_files: &[String]) -> Result<Vec<String>> {
+    let inputs: Vec<Input> = values_files.iter().map(|f| Input::File(f.clone())).collect();
+    let values = Values::load(&inputs, read_stdin)?;
+    let spec = crate::validate::validate(&values)?;
+    let shown = values_files.join(", ");
+    let mut report = Vec::new();
+    let mut problems = Vec::new();
+    let (mut served, mut rejected) = (0, 0);
+    for name in spec.agents.iter().filter(|(_, a)| a.enabled && p.serves(a)).map(|(name, _)| name) {
+        served += 1;
+        let at = YamlPath::root().key("agents").key(name);
+        let input = agent_json(name, at.lookup(&values.merged).unwrap_or(&Value::Null));
+        match p.defaults(&input, &at.to_string()) {
+            Ok(Answer::Defaults(_)) => report.push(format!("ok: {at} answered and passed the checks")),
+            Ok(Answer::Rejected(diagnostics)) => {
+                rejected += 1;
+                for (path, message) in diagnostics {
+                    let path = if path.is_empty() { at.to_string() } else { format!("{at}.{path}") };
+                    report.push(format!("rejected: {path}: {message}"));
+                }
+            }
+            Err(Error::Input(mut d)) => problems.append(&mut d),
+            Err(other) => return Err(other),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Input(problems));
+    }
+    let source = p.origin.to_string();
+    if served == 0 {
+        return Err(Error::input(
+            &source,
+            "",
+            format!(
+                "no enabled agent in {shown} uses this plugin: name it in an agent's `plugin` (`{}` or this \
+                 file's path) or give a command it claims",
+                p.info.name
+            ),
+        ));
+    }
+    if rejected == served {
+        let why = format!("it rejected every agent in {shown} that uses it: {}", report.join("; "));
+        return Err(Error::input(&source, "", why));
+    }
+    Ok(report)
 }
 
 fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {

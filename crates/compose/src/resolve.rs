@@ -3,7 +3,7 @@
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::plugin::answer::{CheckedDefaults, HomePath, Kind};
-use crate::plugin::{Answer, Plugins};
+use crate::plugin::{Answer, Plugins, agent_json};
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::YamlPath;
@@ -80,7 +80,8 @@ fn resolve_one<'v>(
     let (defaults, plugin_id, warnings) = match plugin {
         Some(p) => {
             let agent_path = at.to_string();
-            match p.defaults(&plugin_input(name, all, &at), &agent_path)? {
+            let input = agent_json(name, at.lookup(&all.merged).unwrap_or(&Value::Null));
+            match p.defaults(&input, &agent_path)? {
                 Answer::Defaults(d) => {
                     let warnings = d.warnings.iter().map(|w| format!("{}: {agent_path}: {w}", p.origin)).collect();
                     (d, Some(format!("{}@{}", p.info.name, p.info.version)), warnings)
@@ -130,35 +131,15 @@ fn resolve_one<'v>(
             (CheckedDefaults::default(), None, Vec::new())
         }
     };
+    // A plugin always gives a command and a home (`answer::check_defaults`); without one the
+    // values must (above).
     let agent = merge(name, values, defaults, plugin_id);
-    for (key, missing) in [("command", agent.command.is_empty()), ("workingDir", agent.home.is_empty())] {
-        if missing {
-            let by = agent.plugin.as_deref().unwrap_or("no plugin");
-            return Err(all.diagnostic(&at.key(key), format!("{by} gives no default for `{key}`: set it")).into());
-        }
-    }
     // Mount paths can be checked only now: $HOME and the instruction files may be the plugin's.
     let problems = crate::validate::mount_problems(all, &agent);
     if !problems.is_empty() {
         return Err(Error::Input(problems));
     }
     Ok((agent, warnings))
-}
-
-/// The agent's values as the plugin sees them: as written, plus `name`, with secrets blanked,
-/// so a plugin cannot copy a token into a ConfigMap.
-fn plugin_input(name: &str, all: &Values, at: &YamlPath) -> String {
-    let mut agent = at.lookup(&all.merged).cloned().unwrap_or(Value::Null);
-    if let Some(map) = agent.as_object_mut() {
-        map.insert("name".into(), Value::String(name.into()));
-        if let Some(token) = map.get_mut("discord").and_then(|d| d.get_mut("botToken")) {
-            *token = Value::String(String::new());
-        }
-        if let Some(Value::Object(secret_env)) = map.get_mut("secretEnv") {
-            secret_env.values_mut().for_each(|v| *v = Value::String(String::new()));
-        }
-    }
-    agent.to_string()
 }
 
 fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plugin: Option<String>) -> Agent<'v> {

@@ -1,5 +1,7 @@
 //! Naming rules shared by the values check and the check of what plugins return.
 
+use std::collections::BTreeMap;
+
 /// A Kubernetes DNS label (RFC 1123): what an agent name must be, since it becomes part of names.
 pub fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();
@@ -9,6 +11,10 @@ pub fn is_dns_label(s: &str) -> bool {
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
+
+/// Longest path under $HOME (and longest home), in characters: what the backup script and a
+/// volume mount comfortably take.
+pub const MAX_PATH_LEN: usize = 255;
 
 pub const SAFE_PATH_CHARS: &str = "letters, digits, '.', '_', '-' and '/'";
 
@@ -22,8 +28,8 @@ pub fn relative_path(p: &str) -> Result<&str, String> {
     if trimmed.is_empty() {
         return Err("is empty".into());
     }
-    if trimmed.len() > 255 {
-        return Err("is longer than 255 characters".into());
+    if trimmed.len() > MAX_PATH_LEN {
+        return Err(format!("is longer than {MAX_PATH_LEN} characters"));
     }
     if let Some(c) = trimmed.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))) {
         return Err(format!("contains {c:?}; allowed are {SAFE_PATH_CHARS}"));
@@ -63,6 +69,43 @@ pub fn is_within(path: &str, folder: &str) -> bool {
     path == folder || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// Top-level directories of a Linux image (the FHS): an empty $HOME mounted on one would hide what
+/// the image keeps there.
+const SYSTEM_DIRS: &[&str] =
+    &["bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "tmp", "usr", "var"];
+/// Directories nothing of the agent may live under: the kernel's, and those compose mounts itself
+/// (`/tmp` on its own emptyDir, the config at `/etc/agent-broker`, which is under `/etc`).
+const NO_HOME_UNDER: &[&str] = &["dev", "etc", "proc", "run", "sys", "tmp"];
+
+/// An agent's $HOME, which compose mounts as an emptyDir and makes the working directory: absolute,
+/// normalized, in [`SAFE_PATH_CHARS`], not `/`, not a system directory and not under `/dev`, `/etc`,
+/// `/proc`, `/run`, `/sys` or `/tmp` (so it never clashes with the config or /tmp mounts).
+pub fn home_dir(p: &str) -> Result<(), String> {
+    let Some(rest) = p.strip_prefix('/') else {
+        return Err("must be an absolute path".into());
+    };
+    if rest.is_empty() {
+        return Err("is `/`: the agent's home is mounted as an empty folder, which would hide the whole image".into());
+    }
+    match relative_path(rest) {
+        Ok(normal) if normal == rest => {}
+        Ok(_) => return Err("must not end in `/`".into()),
+        Err(why) => return Err(why),
+    }
+    let top = rest.split('/').next().unwrap_or_default();
+    if rest == top && SYSTEM_DIRS.contains(&top) {
+        return Err(format!(
+            "is the system directory /{top}: the agent's home is mounted as an empty folder, which would hide it"
+        ));
+    }
+    if NO_HOME_UNDER.contains(&top) {
+        return Err(format!(
+            "is under /{top}, which belongs to the system or to compose's own mounts (/tmp, /etc/agent-broker)"
+        ));
+    }
+    Ok(())
+}
+
 /// An image repository as `image.repository` and a plugin's default image must be: a reference
 /// name with an optional registry host and port (`registry.example.com:5000/team/x`) and nothing
 /// after it. The tag and the digest have their own keys (`image.tag`, `image.digest`), because
@@ -93,6 +136,38 @@ pub fn image_repository(repository: &str) -> Result<(), String> {
             Err("holds a digest: give the repository alone and the digest in `digest` (image.digest)".into())
         }
         (None, None) => Ok(()),
+    }
+}
+
+/// Environment variables compose sets in the agent container itself: `HOME` is the agent's home
+/// (`workingDir`), where the CLI keeps the login that the S3 backup covers, and
+/// `DISCORD_BOT_TOKEN` comes from the token's Secret for `${DISCORD_BOT_TOKEN}` in config.toml.
+pub const COMPOSE_ENV: [&str; 2] = ["HOME", "DISCORD_BOT_TOKEN"];
+
+/// The one rule for an environment variable name of the agent container, whoever gives it: the
+/// operator's `env` and `secretEnv`, or a plugin. The name must be a C identifier, must not be
+/// one compose sets itself ([`COMPOSE_ENV`]), and a plain variable must not repeat a `secretEnv`
+/// name: two entries with one name are refused by server-side apply, and under client-side apply
+/// the later one silently wins. `secret_env` is the agent's `secretEnv` when checking a plain
+/// name, `None` when checking a `secretEnv` name itself. Returns why not.
+pub fn env_name(name: &str, secret_env: Option<&BTreeMap<String, String>>) -> Result<(), String> {
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier {
+        return Err("is not an environment variable name (letters, digits and '_', not starting with a digit)".into());
+    }
+    match name {
+        "HOME" => Err("is set by compose to the agent's home, where the CLI keeps its login (and the backup \
+                       looks for it); set `workingDir` to move it"
+            .into()),
+        "DISCORD_BOT_TOKEN" => Err("is set by compose from the bot token's Secret; give the token in \
+                                    `discord.botToken` or `discord.existingSecret`"
+            .into()),
+        _ if secret_env.is_some_and(|s| s.contains_key(name)) => Err("is also in `secretEnv`; a plain value \
+             would stand beside the Secret's (server-side apply refuses two entries with one name, and \
+             otherwise the later one wins): keep it in one of the two"
+            .into()),
+        _ => Ok(()),
     }
 }
 
@@ -164,6 +239,21 @@ mod tests {
         ] {
             let err = image_repository(bad).expect_err(bad);
             assert!(err.contains(why), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn homes() {
+        for good in ["/home/agent", "/home/node", "/root", "/opt/agent", "/var/lib/agent", "/usr/local/agent"] {
+            assert_eq!(home_dir(good), Ok(()), "{good}");
+        }
+        let bad = [
+            "/", "", "home", "/tmp", "/etc", "/proc", "/sys", "/dev", "/etc/agent-broker", "/etc/x", "/tmp/home",
+            "/proc/1", "/dev/shm", "/run/agent", "/usr", "/var", "/bin", "/lib64", "/home/", "/home//a",
+            "/home/../etc", "/home/./a", "/home/a b", "/home/$x",
+        ];
+        for p in bad {
+            assert!(home_dir(p).is_err(), "{p:?} should be rejected");
         }
     }
 

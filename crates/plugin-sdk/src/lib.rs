@@ -20,12 +20,22 @@
 //! export_plugin!(Opencode);
 //! ```
 //! Build with `cargo build --release --target wasm32-wasip2` and check the result with
-//! `compose plugin check target/wasm32-wasip2/release/<name>.wasm`.
+//! `compose plugin check target/wasm32-wasip2/release/<name>.wasm -f values.yaml`;
+//! `compose plugin new NAME` writes such a crate for you.
+//!
+//! The interface is `wit/plugin.wit` in this crate (package `agent-broker:compose-plugin@0.1.0`),
+//! identical to `schemas/plugin.wit` in the compose repository. Every call of a plugin runs on a
+//! fresh instance with no capability (no files, no environment, no network, a clock at zero, a
+//! fixed random seed), a fuel budget of about a second of work and 128 MiB of memory; the plugin
+//! author's guide lists every limit and every rule an answer must pass.
+
+#![warn(missing_docs)]
 
 #[doc(hidden)]
+#[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../schemas/plugin.wit",
+        path: "wit/plugin.wit",
         world: "compose-plugin",
         pub_export_macro: true,
         export_macro_name: "__export_compose_plugin",
@@ -38,9 +48,13 @@ pub use bindings::exports::agent_broker::compose_plugin::cli_plugin::{
 };
 pub use serde_json::Value;
 
-/// One CLI's knowledge. Both functions must be pure: same input, same answer.
+/// One CLI's knowledge. Both functions must be pure: same input, same answer (each call runs on a
+/// fresh instance, so state kept between calls is lost anyway).
 pub trait Plugin {
+    /// The plugin's name, version, summary and the commands it serves (`compose plugin list`).
     fn info() -> PluginInfo;
+    /// One agent's defaults, or why its values cannot work: diagnostics with a path inside the
+    /// agent (`"env.API_KEY"`, `""` for the agent as a whole). An empty list is an error too.
     fn defaults(agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>>;
 }
 
@@ -70,6 +84,7 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Reads the JSON compose sends; used by [`export_plugin!`].
     #[doc(hidden)]
     pub fn parse(json: &str) -> Result<Agent, Vec<Diagnostic>> {
         serde_json::from_str(json)
@@ -92,12 +107,16 @@ impl Agent {
         self.get(path).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
+    /// All of the agent's values, as a JSON object (secret values blanked).
     pub fn values(&self) -> &Value {
         &self.values
     }
 }
 
 impl PluginInfo {
+    /// `name`: lowercase letters, digits and '-' (operators write it in `plugin:`); `version`:
+    /// the plugin's own version; `summary`: one line of at most 200 characters; `commands`: the
+    /// CLIs this plugin serves (an agent with one of these as `command` uses it).
     pub fn new(name: &str, version: &str, summary: &str, commands: &[&str]) -> Self {
         PluginInfo {
             name: name.into(),
@@ -109,6 +128,9 @@ impl PluginInfo {
 }
 
 impl AgentDefaults {
+    /// The defaults every plugin must give: the image repository without tag
+    /// (`ghcr.io/acme/agent-broker-x`), the command speaking ACP on stdio, its arguments, and the
+    /// image user's `$HOME` (absolute, not a system directory). The rest starts empty.
     pub fn new(image: &str, command: &str, args: &[&str], home: &str) -> Self {
         AgentDefaults {
             image: image.into(),
@@ -124,7 +146,7 @@ impl AgentDefaults {
         }
     }
 
-    /// A directory under $HOME to restore and back up.
+    /// A directory under $HOME to restore and back up (relative, normalized, `[A-Za-z0-9._/-]`).
     pub fn persist_dir(mut self, path: &str) -> Self {
         self.persist.push(HomePath { path: path.into(), kind: PathKind::Directory });
         self
@@ -142,22 +164,27 @@ impl AgentDefaults {
         self
     }
 
-    /// Where the agent's `agentsMd` is mounted, relative to $HOME.
+    /// Where the agent's `agentsMd` is mounted, relative to $HOME; not named `config.toml`, not
+    /// twice, and not overlapping a persisted path.
     pub fn instruction_file(mut self, path: &str) -> Self {
         self.instruction_files.push(path.into());
         self
     }
 
+    /// The command an operator runs inside the pod to log in (one line), shown in an annotation.
     pub fn login_command(mut self, command: &str) -> Self {
         self.login_command = command.into();
         self
     }
 
+    /// A plain environment variable the CLI needs; the operator's `env` wins. Not `HOME`,
+    /// `DISCORD_BOT_TOKEN`, one of the agent's `secretEnv` names, or a name twice.
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.into(), value.into()));
         self
     }
 
+    /// Something the operator should know about these values; printed, never fatal.
     pub fn warning(mut self, message: impl Into<String>) -> Self {
         self.warnings.push(message.into());
         self
@@ -165,6 +192,8 @@ impl AgentDefaults {
 }
 
 impl Diagnostic {
+    /// A problem at `path` inside the agent's values (`"args[0]"`, `""` for the whole agent); it
+    /// stops the render and is shown as `agents.<name>.<path>: <message>`.
     pub fn new(path: &str, message: impl Into<String>) -> Self {
         Diagnostic { path: path.into(), message: message.into() }
     }

@@ -2,11 +2,15 @@
 //! manifest, a TOML file or a shell script.
 
 use super::runtime::{AgentDefaults, Diagnostic as PluginDiagnostic, PathKind, PluginInfo};
+use crate::manifest::config::CONFIG_FILE;
 use crate::rules;
 
 /// Caps on an answer; a plugin describing one CLI needs a tiny fraction of these.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
-const MAX_LIST: usize = 64;
+/// Most entries in any list of an answer (args, paths, env, warnings, diagnostics, commands).
+pub const MAX_LIST: usize = 64;
+/// Longest argument or env value, in bytes.
+pub const MAX_VALUE_BYTES: usize = 4096;
 
 /// A path under $HOME that holds state worth keeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +63,8 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
     Ok(())
 }
 
+/// The one check of a plugin's answer for one agent, the same in render and `compose plugin check`.
+/// Returns why the answer cannot be used, as a phrase about the plugin ("its home ...").
 pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
     let size = d.image.len()
         + d.command.len()
@@ -85,21 +91,17 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
             return Err(format!("it returned {len} {what}, more than {MAX_LIST}"));
         }
     }
-    if !d.image.is_empty() {
-        rules::image_repository(&d.image).map_err(|why| format!("its image {:?} {why}", clip(&d.image)))?;
+    for (what, value) in [("image", &d.image), ("command", &d.command), ("home", &d.home)] {
+        if value.is_empty() {
+            return Err(format!("it gives no {what}; every agent using it would have to set one"));
+        }
     }
-    if !d.command.is_empty() {
-        check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
-    }
-    if let Some(a) = d.args.iter().find(|a| a.len() > 4096 || a.contains('\0')) {
+    rules::image_repository(&d.image).map_err(|why| format!("its image {:?} {why}", clip(&d.image)))?;
+    check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
+    if let Some(a) = d.args.iter().find(|a| a.len() > MAX_VALUE_BYTES || a.contains('\0')) {
         return Err(format!("its argument {:?} is too long or holds a NUL byte", clip(a)));
     }
-    if !d.home.is_empty() && !is_absolute_dir(&d.home) {
-        return Err(format!(
-            "its home {:?} is not an absolute, normalized path in a safe character set",
-            clip(&d.home)
-        ));
-    }
+    rules::home_dir(&d.home).map_err(|why| format!("its home {:?} {why}", clip(&d.home)))?;
     let relative = |what: &str, p: &str| -> Result<String, String> {
         rules::relative_path(p).map(str::to_string).map_err(|why| format!("its {what} {:?} {why}", clip(p)))
     };
@@ -116,14 +118,36 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         persist.push(HomePath { path, kind: Some(kind) });
     }
     let disposable = d.disposable.iter().map(|p| relative("disposable path", p)).collect::<Result<_, _>>()?;
-    let instruction_files =
-        d.instruction_files.iter().map(|p| relative("instruction file", p)).collect::<Result<_, _>>()?;
+    let mut instruction_files: Vec<String> = Vec::new();
+    for p in &d.instruction_files {
+        let file = relative("instruction file", p)?;
+        if file.rsplit('/').next() == Some(CONFIG_FILE) {
+            return Err(format!(
+                "its instruction file {file:?} is named {CONFIG_FILE}, the key of agent-broker's own config in the \
+                 agent's ConfigMap"
+            ));
+        }
+        if instruction_files.contains(&file) {
+            return Err(format!("it lists the instruction file {file:?} twice"));
+        }
+        // The file is mounted read-only from the ConfigMap: a backup or restore of it would fail.
+        if let Some(p) = persist.iter().find(|p| rules::is_within(&p.path, &file) || rules::is_within(&file, &p.path)) {
+            return Err(format!("its instruction file {file:?} overlaps its persisted path {:?}", p.path));
+        }
+        instruction_files.push(file);
+    }
     if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
         return Err("its login command is not one line of at most 512 characters".into());
     }
-    for (k, v) in &d.env {
-        if !is_env_name(k) || v.len() > 4096 || v.contains('\0') {
-            return Err(format!("its environment variable {:?} has a bad name or value", clip(k)));
+    for (i, (k, v)) in d.env.iter().enumerate() {
+        // A name also in the agent's `secretEnv` or `env` is the operator's: it yields in `resolve`.
+        rules::env_name(k, None)
+            .map_err(|why| format!("its environment variable {:?} {why}", clip(k)))?;
+        if v.len() > MAX_VALUE_BYTES || v.contains('\0') {
+            return Err(format!("the value of its environment variable {k} is over {MAX_VALUE_BYTES} bytes or holds a NUL"));
+        }
+        if d.env[..i].iter().any(|(earlier, _)| earlier == k) {
+            return Err(format!("it sets the environment variable {k} twice"));
         }
     }
     Ok(CheckedDefaults {
@@ -152,15 +176,6 @@ fn check_command(c: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn is_absolute_dir(s: &str) -> bool {
-    s.len() <= 255 && s.strip_prefix('/').is_some_and(|rest| !rest.is_empty() && rules::relative_path(rest) == Ok(rest))
-}
-
-fn is_env_name(k: &str) -> bool {
-    !k.is_empty()
-        && !k.starts_with(|c: char| c.is_ascii_digit())
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
 
 fn one_line(s: &str) -> String {
     let line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();

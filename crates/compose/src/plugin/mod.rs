@@ -8,8 +8,10 @@
 
 pub mod answer;
 pub mod runtime;
+pub mod scaffold;
 
 use crate::error::{Diagnostic, Error, Result};
+use crate::spec::AgentValues;
 use answer::CheckedDefaults;
 use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
 use std::cell::OnceCell;
@@ -78,15 +80,41 @@ pub enum Answer {
     Rejected(Vec<(String, String)>),
 }
 
+/// One agent as its plugin gets it: the agent's entry under `agents` as JSON, plus `name`, with
+/// secrets blanked (a plugin cannot copy a token into a ConfigMap). Render and `plugin check` both
+/// build it here.
+pub fn agent_json(name: &str, agent: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let mut agent = agent.clone();
+    if let Some(map) = agent.as_object_mut() {
+        map.insert("name".into(), Value::String(name.into()));
+        if let Some(token) = map.get_mut("discord").and_then(|d| d.get_mut("botToken")) {
+            *token = Value::String(String::new());
+        }
+        if let Some(Value::Object(secrets)) = map.get_mut("secretEnv") {
+            secrets.values_mut().for_each(|v| *v = Value::String(String::new()));
+        }
+    }
+    agent.to_string()
+}
+
 impl Plugin {
-    /// Asks for one agent's defaults, on a fresh instance of the plugin. `agent_path`
-    /// (`agents.kiro`) names the agent in errors.
+    /// Asks for one agent's defaults, on a fresh instance of the plugin, and checks the answer
+    /// ([`answer::check_defaults`]). `agent_path` (`agents.kiro`) names the agent in errors.
     pub fn defaults(&self, agent_json: &str, agent_path: &str) -> Result<Answer> {
         let answer = self.prepared().and_then(|p| p.defaults(agent_json)).map_err(|f| self.fault(agent_path, f))?;
         match answer {
             Ok(d) => answer::check_defaults(d).map(Answer::Defaults).map_err(|why| {
                 self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
             }),
+            // An empty list would reject the agent with no error to show: it would vanish.
+            Err(diagnostics) if diagnostics.is_empty() => Err(self.error(
+                agent_path,
+                format!(
+                    "plugin `{}` rejected the agent without saying why (an empty list of diagnostics)",
+                    self.info.name
+                ),
+            )),
             Err(diagnostics) => Ok(Answer::Rejected(answer::check_diagnostics(&diagnostics))),
         }
     }
@@ -104,6 +132,19 @@ impl Plugin {
         let bundled = self.bundled.expect("a plugin from a file is prepared when it is loaded");
         let prepared = self.runtime.load_bundled(bundled.wasm, bundled.native, bundled.sha256)?;
         Ok(self.prepared.get_or_init(|| prepared))
+    }
+
+    /// Whether render gives this agent to this plugin: the agent names it in `plugin` (by name, or
+    /// by a path to this plugin's file), or names no plugin and runs a command it claims.
+    pub fn serves(&self, agent: &AgentValues) -> bool {
+        if agent.plugin.is_empty() {
+            return self.info.commands.contains(&agent.command);
+        }
+        if !is_path_reference(&agent.plugin) {
+            return agent.plugin == self.info.name;
+        }
+        let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+        matches!(&self.origin, Origin::File(file) if same(file, Path::new(&agent.plugin)))
     }
 
     fn fault(&self, agent_path: &str, fault: PluginFault) -> Error {
@@ -169,10 +210,10 @@ impl Plugins {
         self.plugins.iter().find(|p| p.info.commands.iter().any(|c| c == command))
     }
 
-    /// A plugin as operators name it: a path (with `/` or ending in `.wasm`, loaded on demand) or
-    /// the name of a loaded plugin.
+    /// A plugin as operators name it: a path ([`is_path_reference`], loaded on demand) or the name
+    /// of a loaded plugin.
     pub fn find(&mut self, reference: &str) -> Result<Option<&Plugin>> {
-        if reference.contains('/') || reference.ends_with(".wasm") {
+        if is_path_reference(reference) {
             self.by_path(Path::new(reference)).map(Some)
         } else {
             Ok(self.by_name(reference))
@@ -299,6 +340,30 @@ impl Plugins {
         }
         Ok(())
     }
+}
+
+/// Whether an agent's `plugin` value is a path (it holds a `/` or ends in `.wasm`) rather than a
+/// plugin's name. A relative path is relative to the folder compose runs in, not to the values file
+/// (values also come from stdin and `--set`).
+pub fn is_path_reference(reference: &str) -> bool {
+    reference.contains('/') || reference.ends_with(".wasm")
+}
+
+/// The limits every plugin runs under, one line, as `compose plugin check` prints them.
+pub fn limits() -> String {
+    format!(
+        "limits: per call {} fuel (about a second of work), {} s of wall-clock time and {} MiB of memory; an \
+         answer of at most {} bytes, {} entries per list, paths of at most {} characters, arguments and env \
+         values of at most {} bytes; a plugin file of at most {} MiB",
+        runtime::FUEL_PER_CALL,
+        runtime::CALL_WALL_LIMIT.as_secs(),
+        runtime::MEMORY_CAP >> 20,
+        answer::MAX_ANSWER_BYTES,
+        answer::MAX_LIST,
+        crate::rules::MAX_PATH_LEN,
+        answer::MAX_VALUE_BYTES,
+        runtime::MAX_PLUGIN_BYTES >> 20,
+    )
 }
 
 fn wasm_files_in(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -52,10 +52,37 @@ impl Plugin for Misbehaving {
                 }
                 Ok(good().warning(format!("worked: {}", n % 10)))
             }
+            // Returns what the test asks for in `env.ANSWER` (JSON: image, home, persist,
+            // instructionFiles, env as [[name, value]]) on top of a good answer.
+            "echo" => Ok(echo(good(), agent.str("env.ANSWER").unwrap_or("{}"))),
+            "reject-silently" => Err(Vec::new()),
             "warn" => Ok(good().warning("this plugin has a warning\nover two lines")),
             _ => Ok(good()),
         }
     }
+}
+
+fn echo(mut d: AgentDefaults, answer: &str) -> AgentDefaults {
+    let answer: Value = serde_json::from_str(answer).expect("env.ANSWER is JSON");
+    let strings = |key: &str| -> Vec<String> {
+        answer[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+    };
+    if let Some(image) = answer["image"].as_str() {
+        d.image = image.into();
+    }
+    if let Some(home) = answer["home"].as_str() {
+        d.home = home.into();
+    }
+    for path in strings("persist") {
+        d = d.persist_dir(&path);
+    }
+    for file in strings("instructionFiles") {
+        d = d.instruction_file(&file);
+    }
+    for pair in answer["env"].as_array().into_iter().flatten() {
+        d = d.env(pair[0].as_str().unwrap_or_default(), pair[1].as_str().unwrap_or_default());
+    }
+    d
 }
 
 export_plugin!(Misbehaving);
