@@ -45,9 +45,9 @@
     },
     Bundled {
         file: "gemini.wasm",
-        sha256: "c8cdb7a6ecd5b1560d6ffe917aa5cfca4c3537c01bf96ffb0a5d1a2a53cc6db5",
+        sha256: "af7cad6432ea04e7d088d49fe6bd6b4a0c67494d1b5e76239f78e7c0a2576106",
         name: "gemini",
-        version: "0.1.0",
+        version: "0.1.1",
         summary: "Google's Gemini CLI in ACP mode",
         commands: &["gemini"],
         wasm: include_bytes!("gemini.wasm"),

@@ -10,7 +10,7 @@ fn test_plugin(name: &str) -> String {
 /// Values with one agent served by `plugin`, misbehaving as `mode` asks.
 fn misbehave(mode: &str) -> (tempfile::TempDir, String) {
     values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
         test_plugin("misbehaving")
     ))
 }
@@ -41,10 +41,10 @@ fn bundled_plugins_fill_in_command_args_home_and_paths() {
             "f .claude.json\nd .claude cache debug statsig shell-snapshots todos",
         ),
         ("codex", "codex-acp", "[]", "ghcr.io/thepagent/agent-broker-codex:", "d .codex log"),
-        ("gemini", "gemini", "[\"--experimental-acp\"]", "ghcr.io/thepagent/agent-broker-gemini:", "d .gemini tmp"),
+        ("gemini", "gemini", "[\"--acp\"]", "ghcr.io/thepagent/agent-broker-gemini:", "d .gemini tmp"),
     ] {
         let (_d, file) = values_file(&format!(
-            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    discord: {{botToken: t, allowedChannels: []}}\n    persistence: {{s3: {{enabled: true, bucket: logins}}}}\n"
+            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    discord: {{botToken: t, allowAllChannels: true}}\n    persistence: {{s3: {{enabled: true, bucket: logins}}}}\n"
         ));
         let run = compose(&["-f", &file]);
         assert_eq!(run.code, 0, "{plugin}: {}", run.stderr);
@@ -63,18 +63,18 @@ fn bundled_plugins_fill_in_command_args_home_and_paths() {
 #[test]
 fn a_plugin_is_chosen_by_the_command_it_claims() {
     let (_d, file) = values_file(
-        "agents:\n  kiro: {enabled: false}\n  g:\n    command: gemini\n    discord: {botToken: t, allowedChannels: []}\n",
+        "agents:\n  kiro: {enabled: false}\n  g:\n    command: gemini\n    discord: {botToken: t, allowAllChannels: true}\n",
     );
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("agent-broker.dev/plugin: gemini@0.1.0"));
+    assert!(run.stdout.contains("agent-broker.dev/plugin: gemini@0.1.1"));
     assert!(run.stdout.contains("GEMINI.md") || run.stdout.contains("NO_BROWSER"));
 }
 
 #[test]
 fn a_new_plugin_from_the_guide_is_picked_up_with_plugin_and_nothing_else() {
     let (_d, file) = values_file(
-        "agents:\n  kiro: {enabled: false}\n  oc:\n    command: opencode\n    discord: {botToken: t, allowedChannels: []}\n    agentsMd: hi\n",
+        "agents:\n  kiro: {enabled: false}\n  oc:\n    command: opencode\n    discord: {botToken: t, allowAllChannels: true}\n    agentsMd: hi\n",
     );
     let without = compose(&["-f", &file]);
     assert_input_error(&without, &["agents.oc", "no loaded plugin claims the command `opencode`"]);
@@ -259,7 +259,7 @@ fn a_corrupt_cache_entry_is_ignored_and_rebuilt() {
 fn a_javascript_plugin_is_loaded_by_the_same_host() {
     let js = repo().join("plugins/qwen-js/qwen.wasm").display().to_string();
     let (_d, file) = values_file(
-        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    discord: {botToken: t, allowedChannels: []}\n    persistence: {s3: {enabled: true, bucket: logins}}\n",
+        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    discord: {botToken: t, allowAllChannels: true}\n    persistence: {s3: {enabled: true, bucket: logins}}\n",
     );
     let run = compose(&["-f", &file, "--plugin", &js]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -271,7 +271,7 @@ fn a_javascript_plugin_is_loaded_by_the_same_host() {
     assert_eq!(persisted["value"].as_str(), Some("d .qwen tmp"));
     // Its `err` case (a thrown list of diagnostics) reaches the operator with the path.
     let (_d2, rejected) = values_file(
-        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    env: {OPENAI_API_KEY: \"\"}\n    discord: {botToken: t, allowedChannels: []}\n",
+        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    env: {OPENAI_API_KEY: \"\"}\n    discord: {botToken: t, allowAllChannels: true}\n",
     );
     assert_input_error(
         &compose(&["-f", &rejected, "--plugin", &js]),
@@ -312,7 +312,7 @@ fn agents_misbehaving(agents: &[(&str, &str)]) -> (tempfile::TempDir, String) {
     let mut yaml = "agents:\n  kiro: {enabled: false}\n".to_string();
     for (name, mode) in agents {
         yaml += &format!(
-            "  {name}:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+            "  {name}:\n    plugin: {}\n    env: {{MISBEHAVE: {mode}}}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
             test_plugin("misbehaving")
         );
     }
@@ -413,7 +413,7 @@ fn plugin_takes_regular_files_only() {
     }
     // The same from a values file's `plugin:` and from --plugin-dir.
     let (_d, file) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    discord: {{botToken: t, allowedChannels: []}}\n",
+        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
         fifo.display()
     ));
     assert_input_error(&compose_within(20, &["-f", &file], &[]), &["fifo.wasm", "not a regular file"]);
@@ -508,7 +508,7 @@ fn a_cache_entry_that_is_a_symbolic_link_is_not_followed() {
 fn assert_answer_refused(answer: &str, extra: &str, why: &[&str]) {
     let plugin = test_plugin("misbehaving");
     let (_d, file) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{answer}'}}\n    discord: {{botToken: t, allowedChannels: []}}\n{extra}"
+        "agents:\n  kiro: {{enabled: false}}\n  bad:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{answer}'}}\n    discord: {{botToken: t, allowAllChannels: true}}\n{extra}"
     ));
     let mut expected = vec!["misbehaving.wasm", "agents.bad", "returned bad defaults"];
     expected.extend_from_slice(why);
@@ -562,7 +562,7 @@ fn env_a_plugin_may_not_set_is_refused() {
 fn a_plugin_env_name_the_operator_keeps_in_secret_env_yields_to_the_secret() {
     let plugin = test_plugin("misbehaving");
     let (_d, file) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"env\": [[\"API_KEY\", \"plain\"]]}}'}}\n    secretEnv: {{API_KEY: secret-value}}\n    discord: {{botToken: t, allowedChannels: []}}\n"
+        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"env\": [[\"API_KEY\", \"plain\"]]}}'}}\n    secretEnv: {{API_KEY: secret-value}}\n    discord: {{botToken: t, allowAllChannels: true}}\n"
     ));
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -648,7 +648,7 @@ fn author_path(lang: &str, prepare: impl FnOnce(&std::path::Path), build: &[(&st
     // The template's own diagnostic reaches the author with its path; rejecting every agent fails.
     let wasm = folder.join(&wasm).display().to_string();
     let (_d, bad) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  demo-cli:\n    plugin: {wasm}\n    env: {{DEMO_CLI_API_KEY: x}}\n    discord: {{botToken: t, allowedChannels: []}}\n"
+        "agents:\n  kiro: {{enabled: false}}\n  demo-cli:\n    plugin: {wasm}\n    env: {{DEMO_CLI_API_KEY: x}}\n    discord: {{botToken: t, allowAllChannels: true}}\n"
     ));
     let run = compose(&["plugin", "check", &wasm, "-f", &bad]);
     assert_input_error(&run, &["rejected every agent", "agents.demo-cli.env.DEMO_CLI_API_KEY", "secretEnv"]);

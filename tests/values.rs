@@ -49,7 +49,7 @@ fn plugin_defaults_fill_in_what_the_values_leave_out() {
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(deployment["spec"]["strategy"]["type"].as_str(), Some("Recreate"));
     assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(1));
-    assert_eq!(pod["containers"][0]["image"].as_str(), Some("ghcr.io/thepagent/agent-broker:0.4.0"));
+    assert_eq!(pod["containers"][0]["image"].as_str(), Some("ghcr.io/thepagent/agent-broker:dd7e1ca"));
     assert_eq!(pod["containers"][0]["workingDir"].as_str(), Some("/home/agent"));
     let config = find(&docs, "ConfigMap", "agent-broker-demo")["data"]["config.toml"].as_str().unwrap().to_string();
     assert!(config.contains("command = \"kiro-cli\""), "{config}");
@@ -117,7 +117,7 @@ fn release_name_and_namespace_shape_the_names() {
 fn a_long_agent_name_is_cut_to_63_characters() {
     let long = format!("a{}", "-x".repeat(30));
     let yaml =
-        format!("{}  {long}:\n    plugin: codex\n    discord: {{botToken: t, allowedChannels: []}}\n", agent(""));
+        format!("{}  {long}:\n    plugin: codex\n    discord: {{botToken: t, allowAllChannels: true}}\n", agent(""));
     let (_d, file) = values_file(&yaml);
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -310,7 +310,7 @@ fn many_agents_come_out_complete_and_in_name_order() {
     // Enough agents that building and writing are spread over threads.
     let mut yaml = String::from("agents:\n  kiro: {enabled: false}\n");
     for i in 0..300 {
-        yaml.push_str(&format!("  a{i:03}: {{plugin: codex, discord: {{botToken: t{i}, allowedChannels: []}}}}\n"));
+        yaml.push_str(&format!("  a{i:03}: {{plugin: codex, discord: {{botToken: t{i}, allowAllChannels: true}}}}\n"));
     }
     let (_d, file) = values_file(&yaml);
     let run = compose(&["-f", &file]);

@@ -131,6 +131,10 @@ pub struct RenderArgs {
     /// Namespace written into every object (left out when not given).
     #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
+    /// The cluster's Kubernetes version, as Helm's flag: versions older than the chart's
+    /// kubeVersion (1.29, for the native sidecar of the S3 backup) are refused.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
     /// Write one file per agent into DIR instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -223,6 +227,11 @@ fn render(args: RenderArgs) -> Result<Output> {
     {
         return Err(Error::input("--namespace", "", "a namespace is a DNS label: lowercase letters, digits and '-'"));
     }
+    if let Some(version) = &args.kube_version
+        && let Err(why) = rules::kube_version(version, crate::min_kube_version())
+    {
+        return Err(Error::input("--kube-version", "", format!("Kubernetes {version} {why}")));
+    }
     // Helm's order: files, then --set, then --set-string.
     let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
         .chain(args.set.iter().map(|arg| Input::Set { arg: arg.clone(), typed: true }))
@@ -281,7 +290,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
             };
             let answer = p.defaults(&agent_json("example", &json!({})), "agents.example")?;
             let described = describe(p, &answer);
-            Ok(Output { stdout: serde_yaml::to_string(&described).expect("YAML"), ..Output::default() })
+            Ok(Output { stdout: emit::to_document(&described), ..Output::default() })
         }
         PluginCommand::Check { file, values } => check(&file, &values),
         PluginCommand::New { name, lang } => {

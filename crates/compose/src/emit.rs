@@ -1,21 +1,51 @@
 //! Stage 6: write the objects as YAML: one multi-document stream, or one file per agent.
+//!
+//! Every string compose writes must reach every reader as the same string. kubectl, Helm and
+//! Argo CD read YAML with Go's yaml.v2 rules (YAML 1.1), where plain `yes`, `on`, `y`, `~`,
+//! `0o17`, `0x1F`, `1_000`, `12:30`, `2001-12-14` and `<<` are booleans, nulls, numbers,
+//! timestamps or merge keys; YAML 1.2 readers have their own, smaller set. serde_yaml 0.9 quotes
+//! only the YAML 1.2 forms, so its output turned `VERBOSE: "yes"` into a boolean for kubectl.
+//! serde-saphyr's serializer, left in its default (YAML 1.1 compatible, not `yaml_12`) mode,
+//! quotes a string whenever either family of readers (Go's resolver included: underscores,
+//! sexagesimal numbers, one-digit timestamp parts) could take it for anything else, and keeps
+//! multi-line text (config.toml, AGENTS.md) as a readable `|` block when that reads back exactly.
+//! tests/test_yaml_readers.py proves it with Go's reader and a YAML 1.2 reader over every form.
 
 use crate::error::Result;
 use crate::manifest::Document;
 use crate::parallel;
 use anyhow::Context as _;
+use serde::Serialize;
 use std::path::Path;
 
+/// One YAML document (no `---` marker), for every value compose prints: objects, KRM
+/// ResourceLists, migrated values, `plugin inspect`.
+pub fn to_document(value: &impl Serialize) -> String {
+    let mut out = String::new();
+    write_document(&mut out, value);
+    out
+}
+
+/// A multi-document stream: `---` before each object.
 pub fn to_yaml(docs: &[Document]) -> String {
     let parts = parallel::in_chunks(docs, DOCUMENTS_PER_THREAD, |chunk| {
-        let mut out = Vec::with_capacity(chunk.len() * 1400);
+        let mut out = String::with_capacity(chunk.len() * 1400);
         for doc in chunk {
-            out.extend_from_slice(b"---\n");
-            serde_yaml::to_writer(&mut out, &doc.object).expect("JSON values serialize as YAML");
+            out.push_str("---\n");
+            write_document(&mut out, &doc.object);
         }
         out
     });
-    String::from_utf8(parts.concat()).expect("serde_yaml writes UTF-8")
+    parts.concat()
+}
+
+fn write_document(out: &mut String, value: &impl Serialize) {
+    let options = serde_saphyr::ser_options! {
+        // No folding of long one-line strings into `>` blocks: a checksum or a long argument
+        // stays one line, as written.
+        folded_wrap_chars: usize::MAX,
+    };
+    serde_saphyr::to_fmt_writer_with_options(out, value, options).expect("JSON values serialize as YAML");
 }
 
 /// Below this many documents a thread costs more than it saves.

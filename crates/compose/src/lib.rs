@@ -40,7 +40,21 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
     let (agents, mut warnings) = resolve::resolve(&spec, values, &mut plugins)?;
     warnings.extend(plugins.warnings());
     let documents = manifest::build(&spec, &agents, release)?;
+    manifest::check_sizes(&documents, values)?;
     Ok(Rendered { documents, warnings })
+}
+
+/// The oldest Kubernetes (major, minor) the chart runs on, from its `kubeVersion: ">=1.29.0-0"`.
+pub fn min_kube_version() -> (u64, u64) {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Chart {
+        kube_version: String,
+    }
+    let chart: Chart = serde_yaml::from_str(CHART_YAML).expect("the bundled Chart.yaml is valid");
+    let floor = chart.kube_version.trim_start_matches(">=");
+    let mut parts = floor.split(['.', '-']).map(|p| p.parse().expect("Chart.yaml's kubeVersion is >=X.Y.Z-0"));
+    (parts.next().expect("a major version"), parts.next().expect("a minor version"))
 }
 
 /// `.Chart` of the bundled chart, with the release given.

@@ -145,12 +145,12 @@ pub fn image_repository(repository: &str) -> Result<(), String> {
 pub const COMPOSE_ENV: [&str; 2] = ["HOME", "DISCORD_BOT_TOKEN"];
 
 /// The one rule for an environment variable name of the agent container, whoever gives it: the
-/// operator's `env` and `secretEnv`, or a plugin. The name must be a C identifier, must not be
-/// one compose sets itself ([`COMPOSE_ENV`]), and a plain variable must not repeat a `secretEnv`
-/// name: two entries with one name are refused by server-side apply, and under client-side apply
-/// the later one silently wins. `secret_env` is the agent's `secretEnv` when checking a plain
-/// name, `None` when checking a `secretEnv` name itself. Returns why not.
-pub fn env_name(name: &str, secret_env: Option<&BTreeMap<String, String>>) -> Result<(), String> {
+/// operator's `env`, `secretEnv` and `envValueFrom`, or a plugin. The name must be a C identifier,
+/// must not be one compose sets itself ([`COMPOSE_ENV`]), and must not be given again by another
+/// source: two entries with one name are refused by server-side apply, and under client-side
+/// apply the later one silently wins. `elsewhere` lists the names the agent's other sources give,
+/// as (values key, name). Returns why not.
+pub fn env_name<'a>(name: &str, mut elsewhere: impl Iterator<Item = (&'a str, &'a str)>) -> Result<(), String> {
     let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !identifier {
@@ -163,12 +163,125 @@ pub fn env_name(name: &str, secret_env: Option<&BTreeMap<String, String>>) -> Re
         "DISCORD_BOT_TOKEN" => Err("is set by compose from the bot token's Secret; give the token in \
                                     `discord.botToken` or `discord.existingSecret`"
             .into()),
-        _ if secret_env.is_some_and(|s| s.contains_key(name)) => Err("is also in `secretEnv`; a plain value \
-             would stand beside the Secret's (server-side apply refuses two entries with one name, and \
-             otherwise the later one wins): keep it in one of the two"
-            .into()),
-        _ => Ok(()),
+        _ => match elsewhere.find(|(_, other)| *other == name) {
+            Some((key, _)) => Err(format!(
+                "is also in `{key}`; the container would get two entries with one name (server-side apply \
+                 refuses them, otherwise the later silently wins): keep it in one place"
+            )),
+            None => Ok(()),
+        },
     }
+}
+
+/// agent-broker replaces `${VAR}` anywhere in config.toml with the environment's value before it
+/// parses the file (only `${DISCORD_BOT_TOKEN}`, which compose writes itself, is meant), so an
+/// operator's or plugin's string that reaches config.toml (command, args, workingDir) must not
+/// hold `${`: `${HOME}` would silently change, and a value holding `"` would stop the bot.
+pub fn config_text(s: &str) -> Result<(), String> {
+    if s.contains("${") {
+        return Err("holds `${`, which agent-broker replaces with an environment variable before it reads \
+                    config.toml; write the value itself"
+            .into());
+    }
+    Ok(())
+}
+
+/// A Discord bot token as agent-broker accepts it at start-up: no whitespace, no control
+/// characters (a trailing newline from `kubectl create secret --from-file` or an editor included).
+/// The message never shows the token.
+pub fn bot_token(token: &str) -> Result<(), String> {
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("holds whitespace or a line break (often a trailing newline); agent-broker refuses such \
+                    a token at start-up: remove it"
+            .into());
+    }
+    Ok(())
+}
+
+/// The labels that select an agent's pods. A Deployment's selector is immutable and must match
+/// its pod template, so `podLabels` may not set them, and they never depend on `nameOverride` or
+/// `fullnameOverride` (a rename must not change the selector of an installed agent).
+pub const SELECTOR_LABELS: [&str; 3] =
+    ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"];
+
+/// The API server's limit on all annotations of one object together, keys and values
+/// (`TotalAnnotationSizeLimitB`). compose's own pod annotations take well under 1 KiB of it.
+pub const MAX_ANNOTATION_BYTES: usize = 256 * 1024 - 1024;
+
+/// Annotations as the API server accepts them: together at most [`MAX_ANNOTATION_BYTES`].
+pub fn annotations_size(annotations: &BTreeMap<String, String>) -> Result<(), String> {
+    let size: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_ANNOTATION_BYTES {
+        return Err(format!(
+            "hold {size} bytes; the API server takes at most 256 KiB of annotations per object"
+        ));
+    }
+    Ok(())
+}
+
+/// A label or annotation key as the API server accepts it: an optional DNS subdomain prefix
+/// (at most 253 characters) and `/`, then a name of at most 63 characters of letters, digits,
+/// '-', '_' and '.', starting and ending with a letter or digit.
+pub fn label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix
+        && !(prefix.len() <= 253 && prefix.split('.').all(is_dns_label))
+    {
+        return Err("has a prefix that is not a DNS subdomain (lowercase letters, digits, '-' and '.')".into());
+    }
+    if name.is_empty() || !is_label_value(name) {
+        return Err("is not a label key: up to 63 letters, digits, '-', '_' or '.', starting and ending with a \
+                    letter or digit, after an optional DNS prefix and '/'"
+            .into());
+    }
+    Ok(())
+}
+
+/// A label value as the API server accepts it: empty, or at most 63 letters, digits, '-', '_'
+/// and '.', starting and ending with a letter or digit.
+pub fn label_value(value: &str) -> Result<(), String> {
+    if is_label_value(value) {
+        Ok(())
+    } else {
+        Err("is not a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a \
+             letter or digit"
+            .into())
+    }
+}
+
+fn is_label_value(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.is_empty()
+        || (b.len() <= 63
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric())
+}
+
+/// A Kubernetes version as Helm's `--kube-version` takes it (`1.29`, `v1.30.2`, `1.31.0-gke.100`),
+/// checked against the chart's `kubeVersion` floor (`>=1.29.0-0`: pre-releases of 1.29 count).
+/// Returns why not.
+pub fn kube_version(version: &str, floor: (u64, u64)) -> Result<(), String> {
+    let core = version.strip_prefix('v').unwrap_or(version);
+    let core = core.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<Option<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+    let (major, minor) = match parts.as_slice() {
+        [Some(major)] => (*major, 0),
+        [Some(major), Some(minor)] | [Some(major), Some(minor), Some(_)] => (*major, *minor),
+        _ => return Err("is not a Kubernetes version (like 1.30 or v1.30.2)".into()),
+    };
+    if (major, minor) < floor {
+        return Err(format!(
+            "is older than {}.{}, which this chart needs: the S3 backup container is a native sidecar (an init \
+             container with `restartPolicy: Always`), which Kubernetes runs from {}.{} on (Chart.yaml says \
+             kubeVersion: \">={}.{}.0-0\")",
+            floor.0, floor.1, floor.0, floor.1, floor.0, floor.1
+        ));
+    }
+    Ok(())
 }
 
 /// S3's bucket naming rules (general purpose buckets).

@@ -155,6 +155,8 @@ pub struct Discord {
     pub bot_token: String,
     pub existing_secret: Option<SecretRef>,
     pub allowed_channels: Vec<String>,
+    /// Answer in every channel: required to leave `allowed_channels` empty.
+    pub allow_all_channels: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,6 +281,13 @@ pub struct S3 {
     pub sse_kms_key_id: String,
     /// Days a deleted or replaced object stays under `<prefix>/@trash/`.
     pub trash_days: u32,
+}
+
+impl S3 {
+    /// The key prefix of an agent's backup: the one given, or `agents/<agent>`.
+    pub fn prefix_for(&self, agent: &str) -> String {
+        if self.prefix.is_empty() { format!("agents/{agent}") } else { self.prefix.clone() }
+    }
 }
 
 impl Default for S3 {

@@ -231,6 +231,67 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
             )),
             _ => {}
         }
+        if let Err(why) = rules::bot_token(&agent.discord.bot_token) {
+            problems.push(values.diagnostic(&discord.key("botToken"), format!("the bot token {why}")));
+        }
+        match (agent.discord.allowed_channels.is_empty(), agent.discord.allow_all_channels) {
+            (true, false) => problems.push(values.diagnostic(
+                &discord.key("allowedChannels"),
+                "no channels: agent-broker would answer in every channel of every server the bot is in, with \
+                 the CLI's tools trusted. List the channel IDs (allowedChannels: [\"123456789012345678\"]), or \
+                 write `allowAllChannels: true` if that is what you want",
+            )),
+            (false, true) => problems.push(values.diagnostic(
+                &discord.key("allowAllChannels"),
+                "allowAllChannels is true but allowedChannels lists channels, and agent-broker would answer \
+                 only in those: give one or the other",
+            )),
+            _ => {}
+        }
+        for (key, text) in [("command", &agent.command), ("workingDir", &agent.working_dir)] {
+            if let Err(why) = rules::config_text(text) {
+                problems.push(values.diagnostic(&at.key(key), format!("the value {why}")));
+            }
+        }
+        for (i, arg) in agent.args.iter().flatten().enumerate() {
+            if let Err(why) = rules::config_text(arg) {
+                problems.push(values.diagnostic(&at.key("args").index(i), format!("the argument {why}")));
+            }
+        }
+        // Each source is checked against the ones after it, so a clash is reported once.
+        let secret_env = || agent.secret_env.keys().map(|k| ("secretEnv", k.as_str()));
+        let value_from = || agent.env_value_from.keys().map(|k| ("envValueFrom", k.as_str()));
+        for (key, names, elsewhere) in [
+            ("env", agent.env.keys().collect::<Vec<_>>(), secret_env().chain(value_from()).collect::<Vec<_>>()),
+            ("secretEnv", agent.secret_env.keys().collect(), value_from().collect()),
+            ("envValueFrom", agent.env_value_from.keys().collect(), Vec::new()),
+        ] {
+            for name in names {
+                if let Err(why) = rules::env_name(name, elsewhere.iter().copied()) {
+                    problems.push(values.diagnostic(&at.key(key).key(name), format!("{name} {why}")));
+                }
+            }
+        }
+        for (key, value) in &agent.pod_labels {
+            let label_at = at.key("podLabels").key(key);
+            if rules::SELECTOR_LABELS.contains(&key.as_str()) {
+                problems.push(values.diagnostic(
+                    &label_at,
+                    "selects the agent's pods, so compose sets it: the Deployment's selector is immutable and \
+                     must match the pod's labels; use another label key",
+                ));
+            }
+            problems.extend(label_problems(values, &label_at, key, Some(value)));
+        }
+        for (key, value) in &agent.node_selector {
+            problems.extend(label_problems(values, &at.key("nodeSelector").key(key), key, Some(value)));
+        }
+        for key in agent.pod_annotations.keys() {
+            problems.extend(label_problems(values, &at.key("podAnnotations").key(key), key, None));
+        }
+        if let Err(why) = rules::annotations_size(&agent.pod_annotations) {
+            problems.push(values.diagnostic(&at.key("podAnnotations"), format!("the annotations {why}")));
+        }
         if let Some(paths) = &agent.persistence.paths {
             for (i, p) in paths.iter().enumerate() {
                 if let Err(why) = rules::relative_path(p) {
@@ -253,6 +314,61 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
                 problems.push(values.diagnostic(&s3_at.key("sseKmsKeyId"), "a KMS key id needs sse: aws:kms"));
             }
         }
+    }
+    let sa_annotations = YamlPath::root().key("serviceAccount").key("annotations");
+    for key in spec.service_account.annotations.keys() {
+        problems.extend(label_problems(values, &sa_annotations.key(key), key, None));
+    }
+    if let Err(why) = rules::annotations_size(&spec.service_account.annotations) {
+        problems.push(values.diagnostic(&sa_annotations, format!("the annotations {why}")));
+    }
+    problems.extend(shared_backups(values, spec));
+    problems
+}
+
+/// A label (key and value) or, with no value, an annotation key, as the API server checks them.
+fn label_problems(values: &Values, at: &YamlPath, key: &str, value: Option<&str>) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    if let Err(why) = rules::label_key(key) {
+        problems.push(values.diagnostic(at, format!("the key {why}")));
+    }
+    if let Some(value) = value
+        && let Err(why) = rules::label_value(value)
+    {
+        problems.push(values.diagnostic(at, format!("the value {why}")));
+    }
+    problems
+}
+
+/// Two agents backing up to one place would restore each other's logins (and overwrite each
+/// other's backups). A place is the server (endpoint, empty for AWS), the bucket and the key
+/// prefix, where one prefix inside another counts as the same place.
+fn shared_backups(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
+    let mut seen: Vec<(&str, String, String, &str)> = Vec::new();
+    let mut problems = Vec::new();
+    for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled && a.persistence.s3.enabled) {
+        let s3 = &agent.persistence.s3;
+        let endpoint = s3.endpoint.trim_end_matches('/').to_ascii_lowercase();
+        let prefix = s3.prefix_for(name);
+        let nested = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
+        if let Some((other, _, other_prefix, _)) =
+            seen.iter().find(|(_, e, p, b)| *e == endpoint && *b == s3.bucket && nested(p, &prefix))
+        {
+            let shown = |p: &str, agent: &str| {
+                if p == format!("agents/{agent}") { format!("{p} (the default)") } else { p.to_string() }
+            };
+            problems.push(values.diagnostic(
+                &YamlPath::root().key("agents").key(name).key("persistence").key("s3").key("prefix"),
+                format!(
+                    "agent `{name}` would back up to bucket {}, prefix {}, where agent `{other}` keeps its backup \
+                     (prefix {}); they would restore each other's logins. Give each agent its own prefix",
+                    s3.bucket,
+                    shown(&prefix, name),
+                    shown(other_prefix, other),
+                ),
+            ));
+        }
+        seen.push((name, endpoint, prefix, &s3.bucket));
     }
     problems
 }

@@ -1,6 +1,7 @@
 //! Google's Gemini CLI in ACP mode: the login is in `~/.gemini/oauth_creds.json` and
 //! `google_accounts.json`, settings in `settings.json`; `~/.gemini/tmp` is disposable.
-//! Newer releases call the flag `--acp`; set `args` to use it.
+//! `--acp` is the flag chart 0.3.x used and current releases take (`--experimental-acp` is the
+//! deprecated spelling of older ones; set `args` for such an image).
 use compose_plugin_sdk::*;
 
 struct Gemini;
@@ -11,7 +12,7 @@ impl Plugin for Gemini {
     }
 
     fn defaults(_agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>> {
-        Ok(AgentDefaults::new("ghcr.io/thepagent/agent-broker-gemini", "gemini", &["--experimental-acp"], "/home/agent")
+        Ok(AgentDefaults::new("ghcr.io/thepagent/agent-broker-gemini", "gemini", &["--acp"], "/home/agent")
             .persist_dir(".gemini")
             .disposable(".gemini/tmp")
             .instruction_file("GEMINI.md")

@@ -8,7 +8,10 @@ pub mod persistence;
 use crate::error::{Error, Result};
 use crate::parallel;
 use crate::resolve::Agent;
+use crate::rules;
 use crate::spec::Spec;
+use crate::values::Values;
+use crate::values::path::YamlPath;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -85,23 +88,22 @@ impl<'a> Context<'a> {
             .collect()
     }
 
-    pub fn app_name(&self) -> &str {
-        if self.spec.name_override.is_empty() { &self.release.chart_name } else { &self.spec.name_override }
-    }
-
-    /// The labels that select one agent's pods.
+    /// The labels that select one agent's pods ([`rules::SELECTOR_LABELS`]): the chart's name (never
+    /// `nameOverride`), the release and the agent. Nothing an operator can rename is in them, so
+    /// a Deployment's immutable selector stays the same for as long as the agent exists.
     pub fn selector_labels(&self, agent: &str) -> Map<String, Value> {
+        let [name, instance, component] = rules::SELECTOR_LABELS;
         let mut m = Map::new();
-        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
-        m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
-        m.insert("app.kubernetes.io/component".into(), agent.into());
+        m.insert(name.into(), self.release.chart_name.as_str().into());
+        m.insert(instance.into(), self.release.name.as_str().into());
+        m.insert(component.into(), agent.into());
         m
     }
 
     pub fn labels(&self, agent: Option<&str>) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("helm.sh/chart".into(), self.chart_label.as_str().into());
-        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
+        m.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
         m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         if let Some(agent) = agent {
             m.insert("app.kubernetes.io/component".into(), agent.into());
@@ -147,7 +149,7 @@ impl<'a> Context<'a> {
     /// One policy for every agent pod of the release: nothing may connect in.
     fn network_policy(&self) -> Value {
         let mut selector = Map::new();
-        selector.insert("app.kubernetes.io/name".into(), self.app_name().into());
+        selector.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
         selector.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         json!({
             "apiVersion": "networking.k8s.io/v1",
@@ -198,6 +200,51 @@ impl<'a> Context<'a> {
             "data": data,
         })
     }
+}
+
+/// What the API server stores at most: a ConfigMap's or Secret's data (Kubernetes' `MaxSecretSize`,
+/// counted over the values, Secret values decoded), and any whole object (etcd's default request
+/// limit, `--max-request-bytes`, which the API server's writes must fit in).
+pub const MAX_DATA_BYTES: usize = 1024 * 1024;
+pub const MAX_OBJECT_BYTES: usize = 1024 * 1024 * 3 / 2;
+
+/// Refuses, naming the agent and the values that fill it, any object the API server would refuse
+/// for its size; checked on the built objects, before anything is printed.
+pub fn check_sizes(docs: &[Document], values: &Values) -> Result<()> {
+    let mut problems = Vec::new();
+    for doc in docs {
+        let Some(agent) = &doc.agent else { continue };
+        let at = YamlPath::root().key("agents").key(agent);
+        let kind = doc.object["kind"].as_str().unwrap_or_default();
+        let data = doc.object["data"].as_object().into_iter().flatten().map(|(_, v)| match (kind, v.as_str()) {
+            ("Secret", Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len()),
+            (_, Some(text)) => text.len(),
+            _ => 0,
+        });
+        let data_bytes: usize = data.sum();
+        let (what, limit, size) = if data_bytes > MAX_DATA_BYTES {
+            ("data", MAX_DATA_BYTES, data_bytes)
+        } else {
+            let size = serde_json::to_vec(&doc.object).map_or(0, |b| b.len());
+            if size <= MAX_OBJECT_BYTES {
+                continue;
+            }
+            ("object", MAX_OBJECT_BYTES, size)
+        };
+        let (path, culprit) = match kind {
+            "ConfigMap" => (at.key("agentsMd"), "agentsMd"),
+            "Secret" => (at.key("secretEnv"), "secretEnv"),
+            _ => (at.clone(), "env"),
+        };
+        problems.push(values.diagnostic(
+            &path,
+            format!(
+                "agent `{agent}`: its {kind}'s {what} would be {size} bytes, more than the {limit} the API server \
+                 accepts; make {culprit} smaller"
+            ),
+        ));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(Error::Input(problems)) }
 }
 
 /// Rolls the pod when the config or the Secret changes.

@@ -42,7 +42,7 @@ impl<'a> Backup<'a> {
         if !s3.enabled {
             return None;
         }
-        let prefix = if s3.prefix.is_empty() { format!("agents/{}", agent.name) } else { s3.prefix.clone() };
+        let prefix = s3.prefix_for(&agent.name);
         Some(Backup { agent, prefix })
     }
 

@@ -21,7 +21,7 @@ pub fn run(input: &str, plugins: &PluginOptions) -> (String, Option<Error>) {
                 let results = warnings.iter().map(|w| json!({"message": w, "severity": "warning"})).collect();
                 list["results"] = Value::Array(results);
             }
-            (serde_yaml::to_string(&list).expect("YAML"), None)
+            (crate::emit::to_document(&list), None)
         }
         Err((list, error)) => {
             let results: Vec<Value> = match &error {
@@ -30,7 +30,7 @@ pub fn run(input: &str, plugins: &PluginOptions) -> (String, Option<Error>) {
             };
             let mut list = list;
             list["results"] = Value::Array(results);
-            (serde_yaml::to_string(&list).expect("YAML"), Some(error))
+            (crate::emit::to_document(&list), Some(error))
         }
     }
 }

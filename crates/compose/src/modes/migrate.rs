@@ -84,6 +84,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
         }
     }
     m.persistence(old.get("persistence"));
+    m.all_channels_if_none();
 
     if !m.env.is_empty() {
         m.agent.insert("env".into(), Value::Object(std::mem::take(&mut m.env)));
@@ -96,7 +97,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
     agents.insert(preset.into(), Value::Object(m.agent));
     new.insert("agents".into(), Value::Object(agents));
 
-    let yaml = serde_yaml::to_string(&new).expect("YAML");
+    let yaml = crate::emit::to_document(&new);
     // The migrated values must render: check them through the whole pipeline.
     let rendered = Values::load(&[Input::File("-".into())], || Ok(yaml.clone()))
         .and_then(|values| crate::render(&values, &crate::release("agent-broker", None), plugins));
@@ -324,6 +325,20 @@ impl Migration<'_> {
         }
         self.agent.insert("discord".into(), Value::Object(discord));
         Ok(())
+    }
+
+    /// 0.3.x answered in every channel when it listed none; 0.4.0 does that only when told.
+    fn all_channels_if_none(&mut self) {
+        let discord = self.agent.entry("discord").or_insert_with(|| json!({}));
+        if discord.get("allowedChannels").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+            discord["allowedChannels"] = json!([]);
+            discord["allowAllChannels"] = true.into();
+            self.warn(
+                "discord.allowedChannels",
+                "none listed, so 0.3.x answered in every channel; the migrated values say so with \
+                 allowAllChannels: true. List the channel IDs instead if that was not meant",
+            );
+        }
     }
 
     /// 0.3.x kept the login on a PVC unless `persistence.enabled: false` (its default was true).

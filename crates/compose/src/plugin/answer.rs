@@ -141,7 +141,7 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
     }
     for (i, (k, v)) in d.env.iter().enumerate() {
         // A name also in the agent's `secretEnv` or `env` is the operator's: it yields in `resolve`.
-        rules::env_name(k, None)
+        rules::env_name(k, std::iter::empty())
             .map_err(|why| format!("its environment variable {:?} {why}", clip(k)))?;
         if v.len() > MAX_VALUE_BYTES || v.contains('\0') {
             return Err(format!("the value of its environment variable {k} is over {MAX_VALUE_BYTES} bytes or holds a NUL"));
