@@ -11,7 +11,10 @@ fn bundled_only(cache_dir: Option<std::path::PathBuf>) -> Plugins {
 }
 
 fn cache_entries(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cwasm")).count()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cwasm"))
+        .count()
 }
 
 #[test]
@@ -27,7 +30,12 @@ fn the_table_says_what_each_bundled_plugin_says() {
         let info = &loaded.iter().next().unwrap().info;
         assert_eq!(
             (bundled.name, bundled.version, bundled.summary, bundled.commands.to_vec()),
-            (info.name.as_str(), info.version.as_str(), info.summary.as_str(), info.commands.iter().map(String::as_str).collect()),
+            (
+                info.name.as_str(),
+                info.version.as_str(),
+                info.summary.as_str(),
+                info.commands.iter().map(String::as_str).collect()
+            ),
             "plugins/bundled.rs is out of date for {}: run plugins/build",
             bundled.file
         );
@@ -38,7 +46,8 @@ fn the_table_says_what_each_bundled_plugin_says() {
 fn the_table_lists_every_bundled_plugin_in_the_workspace_order() {
     let manifest = include_str!("../plugins/Cargo.toml");
     let members = manifest.lines().find_map(|l| l.strip_prefix("members = ")).expect("a members line");
-    let names: Vec<String> = members.trim_matches(['[', ']']).split(',').map(|m| m.trim().trim_matches('"').to_string()).collect();
+    let names: Vec<String> =
+        members.trim_matches(['[', ']']).split(',').map(|m| m.trim().trim_matches('"').to_string()).collect();
     let table: Vec<&str> = BUNDLED.iter().map(|b| b.name).collect();
     assert_eq!(names, table);
     for bundled in BUNDLED {
@@ -70,7 +79,11 @@ fn precompiled_bundled_plugins_are_used_as_they_are() {
     for plugin in plugins.iter() {
         plugin.defaults("{\"name\": \"a\"}", "agents.a").unwrap();
     }
-    assert_eq!(cache_entries(cache.path()), 0, "a bundled plugin was compiled: plugins/precompiled is out of date, run plugins/build");
+    assert_eq!(
+        cache_entries(cache.path()),
+        0,
+        "a bundled plugin was compiled: plugins/precompiled is out of date, run plugins/build"
+    );
 }
 
 #[test]

@@ -86,7 +86,10 @@ fn env_names_that_collide_are_errors() {
 
 #[test]
 fn every_env_name_appears_once_in_the_container() {
-    let (_d, file) = values_file(&agent("    plugin: gemini\n    env: {NO_BROWSER: \"false\", A: b}\n    secretEnv: {KEY: v}\n").replace("    plugin: kiro\n", ""));
+    let (_d, file) = values_file(
+        &agent("    plugin: gemini\n    env: {NO_BROWSER: \"false\", A: b}\n    secretEnv: {KEY: v}\n")
+            .replace("    plugin: kiro\n", ""),
+    );
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let docs = documents(&run.stdout);
@@ -140,7 +143,10 @@ fn renames_never_change_an_agents_selector() {
     let (name, base) = selector(&[]);
     let (renamed, by_name) = selector(&["--set", "nameOverride=bots"]);
     let (full, by_fullname) = selector(&["--set", "fullnameOverride=ab"]);
-    assert_eq!((name.as_str(), renamed.as_str(), full.as_str()), ("agent-broker-demo", "agent-broker-bots-demo", "ab-demo"));
+    assert_eq!(
+        (name.as_str(), renamed.as_str(), full.as_str()),
+        ("agent-broker-demo", "agent-broker-bots-demo", "ab-demo")
+    );
     assert_eq!(base, by_name);
     assert_eq!(base, by_fullname);
 }
@@ -186,7 +192,11 @@ fn two_agents_backing_up_to_one_place_is_an_error() {
         let (_d, file) = values_file(&two(first, second));
         assert_input_error(&compose(&["-f", &file]), &[&file, "persistence.s3.prefix", "restore each other's logins"]);
     }
-    for (first, second) in [("", ""), (", prefix: team/a", ", prefix: team/ab"), (", endpoint: \"http://a:9000\"", ", endpoint: \"http://b:9000\", prefix: agents/demo")] {
+    for (first, second) in [
+        ("", ""),
+        (", prefix: team/a", ", prefix: team/ab"),
+        (", endpoint: \"http://a:9000\"", ", endpoint: \"http://b:9000\", prefix: agents/demo"),
+    ] {
         let (_d, file) = values_file(&two(first, second));
         let run = compose(&["-f", &file]);
         assert_eq!(run.code, 0, "{first} / {second}: {}", run.stderr);
@@ -199,14 +209,18 @@ fn two_agents_backing_up_to_one_place_is_an_error() {
 fn no_channels_is_an_error_unless_all_channels_are_allowed() {
     let none = agent("").replace("      allowedChannels: [\"123456789012345678\"]\n", "");
     let (_d, file) = values_file(&none);
-    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.discord.allowedChannels", "allowAllChannels: true"]);
+    assert_input_error(
+        &compose(&["-f", &file]),
+        &[&file, "agents.demo.discord.allowedChannels", "allowAllChannels: true"],
+    );
     let (_d, file) = values_file(&none.replace("      botToken:", "      allowAllChannels: true\n      botToken:"));
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let docs = documents(&run.stdout);
     let config = &find(&docs, "ConfigMap", "agent-broker-demo")["data"]["config.toml"];
     assert!(config.as_str().unwrap().contains("allowed_channels = []"), "{config:?}");
-    let (_d, file) = values_file(&agent("").replace("      botToken:", "      allowAllChannels: true\n      botToken:"));
+    let (_d, file) =
+        values_file(&agent("").replace("      botToken:", "      allowAllChannels: true\n      botToken:"));
     assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.discord.allowAllChannels", "one or the other"]);
 }
 
@@ -228,7 +242,14 @@ fn a_placeholder_in_a_config_toml_string_is_an_error() {
 
 #[test]
 fn a_bot_token_with_whitespace_is_an_error_that_never_shows_it() {
-    for token in ["\" tok-SECRET-1\"", "\"tok-SECRET-1 \"", "\"tok-SECRET-1\\n\"", "\"tok-SEC RET-1\"", "\"tok-SECRET-1\\t\"", "|\n        tok-SECRET-1"] {
+    for token in [
+        "\" tok-SECRET-1\"",
+        "\"tok-SECRET-1 \"",
+        "\"tok-SECRET-1\\n\"",
+        "\"tok-SEC RET-1\"",
+        "\"tok-SECRET-1\\t\"",
+        "|\n        tok-SECRET-1",
+    ] {
         let yaml = agent("").replace(&format!("botToken: {TOKEN}"), &format!("botToken: {token}"));
         let (_d, file) = values_file(&yaml);
         let run = compose(&["-f", &file]);
@@ -245,13 +266,19 @@ fn kube_version_refuses_clusters_without_native_sidecars() {
     assert!(chart.contains("kubeVersion: \">=1.29.0-0\""), "{chart}");
     let (_d, file) = values_file(&agent(""));
     for old in ["1.28", "v1.28.15", "1.27.3-eks-1234", "0.99"] {
-        assert_input_error(&compose(&["-f", &file, "--kube-version", old]), &["--kube-version", "native sidecar", "1.29"]);
+        assert_input_error(
+            &compose(&["-f", &file, "--kube-version", old]),
+            &["--kube-version", "native sidecar", "1.29"],
+        );
     }
     for fine in ["1.29", "v1.29.0", "1.29.0-rc.1", "1.33.2", "v2.0"] {
         let run = compose(&["-f", &file, "--kube-version", fine]);
         assert_eq!(run.code, 0, "{fine}: {}", run.stderr);
     }
-    assert_input_error(&compose(&["-f", &file, "--kube-version", "latest"]), &["--kube-version", "not a Kubernetes version"]);
+    assert_input_error(
+        &compose(&["-f", &file, "--kube-version", "latest"]),
+        &["--kube-version", "not a Kubernetes version"],
+    );
     assert!(compose(&["--help"]).stdout.contains("--kube-version"));
 }
 

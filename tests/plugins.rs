@@ -230,8 +230,10 @@ fn a_corrupt_cache_entry_is_ignored_and_rebuilt() {
     let env = [("COMPOSE_CACHE_DIR", cache.path().to_str().unwrap())];
     // The bundled plugins' files, given as plugins from files: those are compiled and cached (the
     // bundled ones come precompiled and compile nothing where that code fits).
-    let files: Vec<String> =
-        ["kiro", "claude", "codex", "gemini"].iter().map(|p| repo().join(format!("plugins/{p}.wasm")).display().to_string()).collect();
+    let files: Vec<String> = ["kiro", "claude", "codex", "gemini"]
+        .iter()
+        .map(|p| repo().join(format!("plugins/{p}.wasm")).display().to_string())
+        .collect();
     let mut args = vec!["plugin", "list", "--no-bundled-plugins"];
     for file in &files {
         args.extend(["--plugin", file.as_str()]);
@@ -350,9 +352,8 @@ fn the_same_values_give_the_same_answer_even_from_a_plugin_that_draws_random_num
 fn a_busy_machine_does_not_stop_a_plugin_within_its_cpu_budget() {
     // compose shares one core with eight busy loops, so its few hundred milliseconds of plugin work
     // take over a second of wall time: fuel counts only the plugin's own work.
-    let spin = || {
-        std::process::Command::new("taskset").args(["-c", "0", "sh", "-c", "while :; do :; done"]).spawn().unwrap()
-    };
+    let spin =
+        || std::process::Command::new("taskset").args(["-c", "0", "sh", "-c", "while :; do :; done"]).spawn().unwrap();
     let mut spinners: Vec<_> = (0..8).map(|_| spin()).collect();
     let (_d, file) = agents_misbehaving(&[("busy", "work")]);
     let out = std::process::Command::new("taskset")
@@ -442,7 +443,10 @@ fn compilation_has_a_time_limit() {
         &["plugin", "list", "--no-bundled-plugins", "--plugin", &js],
         &[("COMPOSE_PLUGIN_COMPILE_TIMEOUT", "0.5")],
     );
-    assert_input_error(&run, &["qwen.wasm", "did not compile within 0.5 s of CPU time", "COMPOSE_PLUGIN_COMPILE_TIMEOUT"]);
+    assert_input_error(
+        &run,
+        &["qwen.wasm", "did not compile within 0.5 s of CPU time", "COMPOSE_PLUGIN_COMPILE_TIMEOUT"],
+    );
 }
 
 fn sha256_of(path: &str) -> String {
@@ -538,8 +542,23 @@ fn an_instruction_file_that_clashes_is_refused() {
 #[test]
 fn a_home_on_a_system_directory_or_a_compose_mount_is_refused() {
     for home in [
-        "/", "/tmp", "/etc", "/proc", "/sys", "/dev", "/etc/agent-broker", "/tmp/agent", "/etc/x", "/dev/shm", "/run",
-        "/usr", "/var", "/bin", "/home/agent/", "/home/../etc", "home/agent",
+        "/",
+        "/tmp",
+        "/etc",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/etc/agent-broker",
+        "/tmp/agent",
+        "/etc/x",
+        "/dev/shm",
+        "/run",
+        "/usr",
+        "/var",
+        "/bin",
+        "/home/agent/",
+        "/home/../etc",
+        "home/agent",
     ] {
         assert_answer_refused(&format!(r#"{{"home": "{home}"}}"#), "", &["its home"]);
     }
@@ -568,7 +587,8 @@ fn a_plugin_env_name_the_operator_keeps_in_secret_env_yields_to_the_secret() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let docs = documents(&run.stdout);
     let env = find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"]["containers"][0]["env"].clone();
-    let api_keys: Vec<_> = env.as_sequence().unwrap().iter().filter(|e| e["name"].as_str() == Some("API_KEY")).collect();
+    let api_keys: Vec<_> =
+        env.as_sequence().unwrap().iter().filter(|e| e["name"].as_str() == Some("API_KEY")).collect();
     assert_eq!(api_keys.len(), 1, "{env:?}");
     assert!(api_keys[0]["valueFrom"]["secretKeyRef"].is_mapping(), "the Secret's value, not the plugin's: {env:?}");
 }
@@ -662,7 +682,8 @@ fn plugin_new_rust_gives_a_plugin_that_builds_checks_and_renders() {
         return;
     }
     // The SDK of this repository stands in for the published one (same version).
-    let sdk = format!("patch.crates-io.compose-plugin-sdk.path={:?}", repo().join("crates/plugin-sdk").display().to_string());
+    let sdk =
+        format!("patch.crates-io.compose-plugin-sdk.path={:?}", repo().join("crates/plugin-sdk").display().to_string());
     // A target folder shared between runs keeps the next run fast.
     let shared = repo().join("target/plugin-new-test");
     std::fs::create_dir_all(&shared).unwrap();

@@ -71,8 +71,9 @@ pub fn is_within(path: &str, folder: &str) -> bool {
 
 /// Top-level directories of a Linux image (the FHS): an empty $HOME mounted on one would hide what
 /// the image keeps there.
-const SYSTEM_DIRS: &[&str] =
-    &["bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "tmp", "usr", "var"];
+const SYSTEM_DIRS: &[&str] = &[
+    "bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "tmp", "usr", "var",
+];
 /// Directories nothing of the agent may live under: the kernel's, and those compose mounts itself
 /// (`/tmp` on its own emptyDir, the config at `/etc/agent-broker`, which is under `/etc`).
 const NO_HOME_UNDER: &[&str] = &["dev", "etc", "proc", "run", "sys", "tmp"];
@@ -212,9 +213,7 @@ pub const MAX_ANNOTATION_BYTES: usize = 256 * 1024 - 1024;
 pub fn annotations_size(annotations: &BTreeMap<String, String>) -> Result<(), String> {
     let size: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_ANNOTATION_BYTES {
-        return Err(format!(
-            "hold {size} bytes; the API server takes at most 256 KiB of annotations per object"
-        ));
+        return Err(format!("hold {size} bytes; the API server takes at most 256 KiB of annotations per object"));
     }
     Ok(())
 }
@@ -335,7 +334,13 @@ mod tests {
 
     #[test]
     fn image_repositories() {
-        for good in ["ghcr.io/thepagent/agent-broker", "registry.example.com:5000/team/x", "amazon/aws-cli", "x", "localhost/a_b__c-d.e"] {
+        for good in [
+            "ghcr.io/thepagent/agent-broker",
+            "registry.example.com:5000/team/x",
+            "amazon/aws-cli",
+            "x",
+            "localhost/a_b__c-d.e",
+        ] {
             assert_eq!(image_repository(good), Ok(()), "{good:?}");
         }
         let digest = format!("ghcr.io/acme/x@sha256:{}", "a".repeat(64));
@@ -361,9 +366,30 @@ mod tests {
             assert_eq!(home_dir(good), Ok(()), "{good}");
         }
         let bad = [
-            "/", "", "home", "/tmp", "/etc", "/proc", "/sys", "/dev", "/etc/agent-broker", "/etc/x", "/tmp/home",
-            "/proc/1", "/dev/shm", "/run/agent", "/usr", "/var", "/bin", "/lib64", "/home/", "/home//a",
-            "/home/../etc", "/home/./a", "/home/a b", "/home/$x",
+            "/",
+            "",
+            "home",
+            "/tmp",
+            "/etc",
+            "/proc",
+            "/sys",
+            "/dev",
+            "/etc/agent-broker",
+            "/etc/x",
+            "/tmp/home",
+            "/proc/1",
+            "/dev/shm",
+            "/run/agent",
+            "/usr",
+            "/var",
+            "/bin",
+            "/lib64",
+            "/home/",
+            "/home//a",
+            "/home/../etc",
+            "/home/./a",
+            "/home/a b",
+            "/home/$x",
         ];
         for p in bad {
             assert!(home_dir(p).is_err(), "{p:?} should be rejected");

@@ -2,11 +2,11 @@
 //! cannot say, and read them into a typed [`Spec`]. Every problem is reported, not just the first.
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::rules;
 use crate::manifest::config::CONFIG_DIR;
 use crate::manifest::deployment::{self, OWN_ANNOTATIONS, OWN_CONTAINERS, OWN_VOLUMES};
 use crate::manifest::persistence;
 use crate::resolve::Agent;
+use crate::rules;
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::{Segment, YamlPath};
@@ -384,7 +384,10 @@ fn pod_name_problems(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec
         let volume = name(volume);
         let at = at.key("extraVolumes").index(i).key("name");
         if OWN_VOLUMES.contains(&volume.as_str()) {
-            problems.push(values.diagnostic(&at, format!("`{volume}` is the name of a volume compose adds ({}); pick another", OWN_VOLUMES.join(", "))));
+            problems.push(values.diagnostic(
+                &at,
+                format!("`{volume}` is the name of a volume compose adds ({}); pick another", OWN_VOLUMES.join(", ")),
+            ));
         } else if volumes.contains(&volume) {
             problems.push(values.diagnostic(&at, format!("a second volume named `{volume}`")));
         }
@@ -397,7 +400,13 @@ fn pod_name_problems(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec
             let container_at = at.key(key).index(i);
             let container_name = name(container);
             if OWN_CONTAINERS.contains(&container_name.as_str()) {
-                problems.push(values.diagnostic(&container_at.key("name"), format!("`{container_name}` is the name of a container compose adds ({}); pick another", OWN_CONTAINERS.join(", "))));
+                problems.push(values.diagnostic(
+                    &container_at.key("name"),
+                    format!(
+                        "`{container_name}` is the name of a container compose adds ({}); pick another",
+                        OWN_CONTAINERS.join(", ")
+                    ),
+                ));
             } else if containers.contains(&container_name) {
                 problems.push(values.diagnostic(&container_at.key("name"), format!("a second container named `{container_name}` (init containers and containers share one set of names)")));
             }
@@ -410,14 +419,20 @@ fn pod_name_problems(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec
     for (i, mount) in agent.extra_volume_mounts.iter().enumerate() {
         let path = mount.get("mountPath").and_then(Value::as_str).unwrap_or_default();
         if let Err(why) = rules::mount_path(path) {
-            problems.push(values.diagnostic(&at.key("extraVolumeMounts").index(i).key("mountPath"), format!("mount path {why}")));
+            problems.push(
+                values.diagnostic(&at.key("extraVolumeMounts").index(i).key("mountPath"), format!("mount path {why}")),
+            );
         }
     }
-    for (key, annotations) in [("deploymentAnnotations", &agent.deployment_annotations), ("podAnnotations", &agent.pod_annotations)] {
+    for (key, annotations) in
+        [("deploymentAnnotations", &agent.deployment_annotations), ("podAnnotations", &agent.pod_annotations)]
+    {
         // With S3 persistence compose also keeps the agent container out of the pod's AWS identity.
         let s3 = agent.persistence.s3.enabled.then_some(persistence::SKIP_CONTAINERS_ANNOTATION);
         for own in OWN_ANNOTATIONS.into_iter().chain(s3).filter(|own| annotations.contains_key(*own)) {
-            problems.push(values.diagnostic(&at.key(key).key(own), "compose writes this annotation itself; pick another key"));
+            problems.push(
+                values.diagnostic(&at.key(key).key(own), "compose writes this annotation itself; pick another key"),
+            );
         }
     }
     problems
@@ -431,7 +446,10 @@ fn unknown_volumes(values: &Values, at: &YamlPath, mounts: &[Value], volumes: &[
         .filter_map(|(i, mount)| {
             let volume = mount.get("name").and_then(Value::as_str)?;
             (!volumes.iter().any(|v| v == volume)).then(|| {
-                values.diagnostic(&at.index(i).key("name"), format!("no volume named `{volume}`: add it to extraVolumes (the pod has {})", volumes.join(", ")))
+                values.diagnostic(
+                    &at.index(i).key("name"),
+                    format!("no volume named `{volume}`: add it to extraVolumes (the pod has {})", volumes.join(", ")),
+                )
             })
         })
         .collect()
@@ -458,7 +476,8 @@ pub fn mount_problems(values: &Values, agent: &Agent) -> Vec<Diagnostic> {
         } else if rules::is_within(path, CONFIG_DIR) {
             Some(format!("it would hide agent-broker's config in {CONFIG_DIR}"))
         } else if let Some(p) = persisted.iter().filter(|_| s3).find(|p| {
-            rules::is_within(path, p) || (rules::is_within(p, path) && path != agent.home && rules::is_within(path, &agent.home))
+            rules::is_within(path, p)
+                || (rules::is_within(p, path) && path != agent.home && rules::is_within(path, &agent.home))
         }) {
             Some(format!("{p} is backed up to S3 from $HOME, and the backup would not see what this mount holds"))
         } else if seen.contains(&path) {

@@ -217,7 +217,9 @@ pub fn check_sizes(docs: &[Document], values: &Values) -> Result<()> {
         let at = YamlPath::root().key("agents").key(agent);
         let kind = doc.object["kind"].as_str().unwrap_or_default();
         let data = doc.object["data"].as_object().into_iter().flatten().map(|(_, v)| match (kind, v.as_str()) {
-            ("Secret", Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len()),
+            ("Secret", Some(b64)) => {
+                base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len())
+            }
             (_, Some(text)) => text.len(),
             _ => 0,
         });

@@ -64,11 +64,8 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), 
         .chain(config.map(|c| (c, "functionConfig (AgentSet)".to_string())))
         .collect();
     // What an earlier run generated from these AgentSets is generated again, not kept twice.
-    let mut out_items: Vec<Value> = items
-        .iter()
-        .filter(|item| !sets.iter().any(|(set, _)| generated_from(item, set)))
-        .cloned()
-        .collect();
+    let mut out_items: Vec<Value> =
+        items.iter().filter(|item| !sets.iter().any(|(set, _)| generated_from(item, set))).cloned().collect();
     for item in out_items.iter_mut().filter(|item| agent_set::is_agent_set(item)) {
         set_annotation(item, LOCAL_CONFIG, "true");
     }

@@ -179,7 +179,10 @@ impl Migration<'_> {
                 "repository" => match preset_fixed(self.preset) {
                     Some((image, ..)) if v.as_str() != Some(image) => self.warn(
                         "image.repository",
-                        &format!("0.3.x ignored it with preset {} and ran {image}; left out, the plugin's image applies", self.preset),
+                        &format!(
+                            "0.3.x ignored it with preset {} and ran {image}; left out, the plugin's image applies",
+                            self.preset
+                        ),
                     ),
                     _ => {
                         if !is_empty(v) {
@@ -306,10 +309,7 @@ impl Migration<'_> {
                 "existingSecret" => match v {
                     Value::String(name) => {
                         discord.insert(k.clone(), json!({"name": name, "key": "discord-bot-token"}));
-                        self.warn(
-                            "discord.existingSecret",
-                            "now {name, key}; assumed key `discord-bot-token`",
-                        );
+                        self.warn("discord.existingSecret", "now {name, key}; assumed key `discord-bot-token`");
                     }
                     _ => {
                         discord.insert(k.clone(), v.clone());

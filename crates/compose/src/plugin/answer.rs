@@ -144,7 +144,9 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         rules::env_name(k, std::iter::empty())
             .map_err(|why| format!("its environment variable {:?} {why}", clip(k)))?;
         if v.len() > MAX_VALUE_BYTES || v.contains('\0') {
-            return Err(format!("the value of its environment variable {k} is over {MAX_VALUE_BYTES} bytes or holds a NUL"));
+            return Err(format!(
+                "the value of its environment variable {k} is over {MAX_VALUE_BYTES} bytes or holds a NUL"
+            ));
         }
         if d.env[..i].iter().any(|(earlier, _)| earlier == k) {
             return Err(format!("it sets the environment variable {k} twice"));
@@ -175,7 +177,6 @@ fn check_command(c: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
 
 fn one_line(s: &str) -> String {
     let line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();

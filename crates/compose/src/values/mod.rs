@@ -127,8 +127,8 @@ pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
     let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)
         .map_err(|e| Error::input(source, "", format!("not valid YAML: {}", yaml_error_text(&e))))?;
     merge_keys(&mut yaml, &YamlPath::root()).map_err(|(at, why)| Error::input(source, at.to_string(), why))?;
-    let value: Value = serde_json::to_value(yaml)
-        .map_err(|e| Error::input(source, "", format!("not a values document: {e}")))?;
+    let value: Value =
+        serde_json::to_value(yaml).map_err(|e| Error::input(source, "", format!("not a values document: {e}")))?;
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Err(Error::input(source, "", "the values file is empty (expected a mapping with `agents:`)")),
