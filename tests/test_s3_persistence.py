@@ -542,15 +542,20 @@ def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, 
     assert not canary.exists()
 
 
+def wait_for_key(s3, key, seconds=30):
+    """Waits until the running backup has uploaded KEY."""
+    deadline = time.time() + seconds
+    while key not in s3.keys():
+        assert time.time() < deadline, f"{key} was not uploaded within {seconds}s"
+        time.sleep(0.3)
+
+
 # Item 9: two pods of one agent never both upload.
 def test_a_second_pod_never_uploads_and_says_what_it_saw(s3, tmp_path):
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
     running_a = a.start_backup(interval=1)
-    deadline = time.time() + 30
-    while "team/a/.codex/auth.json" not in s3.keys():
-        assert time.time() < deadline
-        time.sleep(0.3)
+    wait_for_key(s3, "team/a/.codex/auth.json")
     # Someone scales to 2: pod B restores A's login, then its own CLI rotates the token.
     b = restored_pod("codex", tmp_path, s3, name="pod-b")
     write(b.home / ".codex" / "auth.json", "B-rotated")
@@ -579,10 +584,7 @@ def test_after_a_node_crash_the_next_pod_takes_over_a_stale_lease(s3, tmp_path):
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
     running_a = a.start_backup(interval=1)
-    deadline = time.time() + 30
-    while "team/a/.codex/auth.json" not in s3.keys():
-        assert time.time() < deadline
-        time.sleep(0.3)
+    wait_for_key(s3, "team/a/.codex/auth.json")
     running_a.kill()                                  # the node dies: no final upload, no release
     running_a.communicate()
     b = restored_pod("codex", tmp_path, s3, name="pod-b")
