@@ -44,7 +44,7 @@ def agent_bin(tmp_path):
 
 
 def agent_container():
-    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": []}})
+    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}})
     spec = deployment["spec"]["template"]["spec"]
     return spec, spec["containers"][0]
 

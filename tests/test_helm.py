@@ -233,7 +233,7 @@ def test_checkov_finds_no_failure_that_the_readme_does_not_explain(tmp_path):
 def test_krm_reports_plugin_warnings_as_results():
     plugin = str(FIXTURES / "plugins" / "misbehaving.wasm")
     values = {"agents": {"kiro": {"enabled": False}, "bad": {
-        "plugin": plugin, "env": {"MISBEHAVE": "warn"}, "discord": {"botToken": "t", "allowedChannels": []}}}}
+        "plugin": plugin, "env": {"MISBEHAVE": "warn"}, "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}}}}
     rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [],
           "functionConfig": {"apiVersion": "compose.agent-broker.dev/v1alpha1", "kind": "AgentSet",
                              "metadata": {"name": "x"}, "spec": {"values": values}}}

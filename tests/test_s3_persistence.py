@@ -199,7 +199,7 @@ class Pod:
         s3 = {"enabled": True, "bucket": bucket.name, "prefix": "team/a", "region": "us-east-1",
               "endpoint": "http://minio.storage.svc:9000", "credentialsSecret": "s3-keys",
               "syncIntervalSeconds": interval, **(s3_extra or {})}
-        agent = {"plugin": plugin, "discord": {"botToken": "t", "allowedChannels": []}, "persistence": {"s3": s3}}
+        agent = {"plugin": plugin, "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, "persistence": {"s3": s3}}
         if paths is not None:
             agent["persistence"]["paths"] = paths
         self.deployment = render(agent)
@@ -510,7 +510,7 @@ def test_the_trash_is_emptied_after_trash_days(s3, tmp_path):
 
 # Item 7: the S3 tools read no configuration the agent can write, and the agent has no S3 identity.
 def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, tmp_path):
-    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": []},
+    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]},
                          "persistence": {"s3": {"enabled": True, "bucket": s3.name, "region": "eu-west-1"}}})
     pod_spec = deployment["spec"]["template"]["spec"]
     assert deployment["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "agent-broker"
@@ -672,7 +672,7 @@ def test_server_side_encryption_is_passed_through(minio, tmp_path, sse, kms_key)
 
 def test_a_kms_key_without_aws_kms_is_rejected():
     values = {"agents": {"kiro": {"enabled": False}, "a": {
-        "plugin": "codex", "discord": {"botToken": "t", "allowedChannels": []},
+        "plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]},
         "persistence": {"s3": {"enabled": True, "bucket": "b-1", "sse": "AES256", "sseKmsKeyId": "k"}}}}}
     result = run_compose("-f", "-", stdin=yaml.safe_dump(values))
     assert result.code == 2 and result.stdout == ""
@@ -694,7 +694,7 @@ def test_a_kms_key_without_aws_kms_is_rejected():
 ])
 def test_hostile_paths_and_bucket_names_are_rejected_before_any_manifest(persistence, where):
     values = {"agents": {"kiro": {"enabled": False}, "a": {
-        "plugin": "claude", "discord": {"botToken": "t", "allowedChannels": []}, "persistence": persistence}}}
+        "plugin": "claude", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, "persistence": persistence}}}
     result = run_compose("-f", "-", stdin=yaml.safe_dump(values))
     assert result.code == 2, result.stderr
     assert result.stdout == ""
