@@ -63,7 +63,7 @@ fn only_the_plugins_agents_use_are_loaded() {
     assert_eq!(kiro.info.name, "kiro");
     assert!(!kiro.is_loaded(), "finding a plugin by its command compiles nothing");
     for i in 0..3 {
-        kiro.defaults(&format!("{{\"name\": \"a{i}\"}}"), "agents.a").unwrap();
+        kiro.defaults(&format!("a{i}"), &serde_json::json!({}), "agents.a").unwrap();
     }
     let loaded: Vec<&str> = plugins.iter().filter(|p| p.is_loaded()).map(|p| p.info.name.as_str()).collect();
     assert_eq!(loaded, ["kiro"]);
@@ -77,7 +77,7 @@ fn precompiled_bundled_plugins_are_used_as_they_are() {
     let cache = tempfile::tempdir().unwrap();
     let plugins = bundled_only(Some(cache.path().to_path_buf()));
     for plugin in plugins.iter() {
-        plugin.defaults("{\"name\": \"a\"}", "agents.a").unwrap();
+        plugin.defaults("a", &serde_json::json!({}), "agents.a").unwrap();
     }
     assert_eq!(
         cache_entries(cache.path()),

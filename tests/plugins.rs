@@ -578,19 +578,33 @@ fn env_a_plugin_may_not_set_is_refused() {
 }
 
 #[test]
-fn a_plugin_env_name_the_operator_keeps_in_secret_env_yields_to_the_secret() {
+fn a_plugin_env_name_the_operator_gives_from_a_secret_or_config_map_is_refused() {
+    for (extra, key) in [
+        ("    secretEnv: {API_KEY: secret-value}\n", "secretEnv"),
+        ("    envValueFrom: {API_KEY: {secretKeyRef: {name: keys, key: api}}}\n", "envValueFrom"),
+        ("    envValueFrom: {API_KEY: {configMapKeyRef: {name: settings, key: api}}}\n", "envValueFrom"),
+    ] {
+        assert_answer_refused(
+            r#"{"env": [["API_KEY", "plain"]]}"#,
+            extra,
+            &["environment variable \"API_KEY\"", &format!("is also in `{key}`"), "set it in `env`"],
+        );
+    }
+}
+
+#[test]
+fn the_operators_plain_env_replaces_a_plugin_default_of_the_same_name() {
     let plugin = test_plugin("misbehaving");
     let (_d, file) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"env\": [[\"API_KEY\", \"plain\"]]}}'}}\n    secretEnv: {{API_KEY: secret-value}}\n    discord: {{botToken: t, allowAllChannels: true}}\n"
+        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"env\": [[\"API_URL\", \"plugin\"]]}}', API_URL: operator}}\n    discord: {{botToken: t, allowAllChannels: true}}\n"
     ));
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let docs = documents(&run.stdout);
     let env = find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"]["containers"][0]["env"].clone();
-    let api_keys: Vec<_> =
-        env.as_sequence().unwrap().iter().filter(|e| e["name"].as_str() == Some("API_KEY")).collect();
-    assert_eq!(api_keys.len(), 1, "{env:?}");
-    assert!(api_keys[0]["valueFrom"]["secretKeyRef"].is_mapping(), "the Secret's value, not the plugin's: {env:?}");
+    let urls: Vec<_> = env.as_sequence().unwrap().iter().filter(|e| e["name"].as_str() == Some("API_URL")).collect();
+    assert_eq!(urls.len(), 1, "{env:?}");
+    assert_eq!(urls[0]["value"].as_str(), Some("operator"), "{env:?}");
 }
 
 #[test]

@@ -349,15 +349,16 @@ def test_an_env_name_that_is_not_a_variable_name_is_an_error(compose):
     assert_input_error(result, "agents.demo.envValueFrom.1X")
 
 
-@pytest.mark.parametrize("key, value", [
-    ("envValueFrom", {"NO_BROWSER": {"configMapKeyRef": {"name": "gemini", "key": "no-browser"}}}),
-    ("secretEnv", {"NO_BROWSER": "false"}),
-    ("env", {"NO_BROWSER": "false"}),
-])
-def test_the_operators_variable_replaces_a_plugins_of_the_same_name(compose, key, value):
-    """The gemini plugin sets NO_BROWSER; a second entry with that name would be refused by server-side apply."""
-    text = yaml.safe_dump({"agents": {"kiro": {"enabled": False}, "demo": {
-        "plugin": "gemini", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, key: value}}})
-    env = [e for e in pod_of(render(compose, text))["containers"][0]["env"] if e["name"] == "NO_BROWSER"]
-    assert len(env) == 1
-    assert env[0].get("value") != "true", "the operator's wins"
+def test_the_operators_env_replaces_a_plugins_default_and_a_secret_of_the_same_name_is_refused(compose):
+    """The gemini plugin sets NO_BROWSER: `env` overrides that default; a Secret or ConfigMap value of that name
+    would be a second entry (server-side apply refuses it), and a plugin never shadows what compose sets."""
+    def text(key, value):
+        return yaml.safe_dump({"agents": {"kiro": {"enabled": False}, "demo": {
+            "plugin": "gemini", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, key: value}}})
+    env = [e for e in pod_of(render(compose, text("env", {"NO_BROWSER": "false"})))["containers"][0]["env"]
+           if e["name"] == "NO_BROWSER"]
+    assert env == [{"name": "NO_BROWSER", "value": "false"}]
+    for key, value in [("envValueFrom", {"NO_BROWSER": {"configMapKeyRef": {"name": "gemini", "key": "no-browser"}}}),
+                       ("secretEnv", {"NO_BROWSER": "false"})]:
+        assert_input_error(compose("-f", "-", stdin=text(key, value)),
+                           "agents.demo", "plugin `gemini`", '"NO_BROWSER"', f"is also in `{key}`")

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
-use crate::plugin::{Answer, PluginOptions, Plugins, agent_json};
+use crate::plugin::{Answer, PluginOptions, Plugins};
 use crate::values::path::YamlPath;
 use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
@@ -288,7 +288,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                     return Err(Error::input(&plugin, "", format!("no plugin by that name; loaded: {known}")));
                 }
             };
-            let answer = p.defaults(&agent_json("example", &json!({})), "agents.example")?;
+            let answer = p.defaults("example", &json!({}), "agents.example")?;
             let described = describe(p, &answer);
             Ok(Output { stdout: emit::to_document(&described), ..Output::default() })
         }
@@ -319,9 +319,8 @@ fn check(file: &std::path::Path, values_files: &[String]) -> Result<Output> {
         crate::plugin::runtime::INTERFACE_VERSION
     )];
     for sample in &samples {
-        let input = agent_json("example", sample);
-        let first = p.defaults(&input, "agents.example")?;
-        let again = p.defaults(&input, "agents.example")?;
+        let first = p.defaults("example", sample, "agents.example")?;
+        let again = p.defaults("example", sample, "agents.example")?;
         if describe(p, &first) != describe(p, &again) {
             return Err(Error::input(
                 &source,
@@ -354,8 +353,7 @@ fn check_agents(p: &crate::plugin::Plugin, values_files: &[String]) -> Result<Ve
     for name in spec.agents.iter().filter(|(_, a)| a.enabled && p.serves(a)).map(|(name, _)| name) {
         served += 1;
         let at = YamlPath::root().key("agents").key(name);
-        let input = agent_json(name, at.lookup(&values.merged).unwrap_or(&Value::Null));
-        match p.defaults(&input, &at.to_string()) {
+        match p.defaults(name, at.lookup(&values.merged).unwrap_or(&Value::Null), &at.to_string()) {
             Ok(Answer::Defaults(_)) => report.push(format!("ok: {at} answered and passed the checks")),
             Ok(Answer::Rejected(diagnostics)) => {
                 rejected += 1;

@@ -3,7 +3,7 @@
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::plugin::answer::{CheckedDefaults, HomePath, Kind};
-use crate::plugin::{Answer, Plugins, agent_json};
+use crate::plugin::{Answer, Plugins};
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::YamlPath;
@@ -80,8 +80,7 @@ fn resolve_one<'v>(
     let (defaults, plugin_id, warnings) = match plugin {
         Some(p) => {
             let agent_path = at.to_string();
-            let input = agent_json(name, at.lookup(&all.merged).unwrap_or(&Value::Null));
-            match p.defaults(&input, &agent_path)? {
+            match p.defaults(name, at.lookup(&all.merged).unwrap_or(&Value::Null), &agent_path)? {
                 Answer::Defaults(d) => {
                     let warnings = d.warnings.iter().map(|w| format!("{}: {agent_path}: {w}", p.origin)).collect();
                     (d, Some(format!("{}@{}", p.info.name, p.info.version)), warnings)
@@ -157,10 +156,9 @@ fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plu
             .collect(),
         None => defaults.persist,
     };
+    // A plugin's env never names the operator's secretEnv or envValueFrom (`answer::check_defaults`);
+    // the operator's plain `env` replaces a plugin default of the same name.
     let mut env = defaults.env;
-    // The operator's Secret-backed variables win over a plugin's plain value of the same name, as
-    // `env` does below: one name never appears twice in the container.
-    env.retain(|(name, _)| !values.secret_env.contains_key(name) && !values.env_value_from.contains_key(name));
     for (k, v) in &values.env {
         env.retain(|(name, _)| name != k);
         env.push((k.clone(), v.clone()));

@@ -64,8 +64,10 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
 }
 
 /// The one check of a plugin's answer for one agent, the same in render and `compose plugin check`.
-/// Returns why the answer cannot be used, as a phrase about the plugin ("its home ...").
-pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
+/// `operator_env` lists the env names the agent's values give from a Secret or ConfigMap, as
+/// (values key, name): a plugin naming one is refused. Returns why the answer cannot be used, as a
+/// phrase about the plugin ("its home ...").
+pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result<CheckedDefaults, String> {
     let size = d.image.len()
         + d.command.len()
         + d.home.len()
@@ -140,9 +142,11 @@ pub fn check_defaults(d: AgentDefaults) -> Result<CheckedDefaults, String> {
         return Err("its login command is not one line of at most 512 characters".into());
     }
     for (i, (k, v)) in d.env.iter().enumerate() {
-        // A name also in the agent's `secretEnv` or `env` is the operator's: it yields in `resolve`.
-        rules::env_name(k, std::iter::empty())
-            .map_err(|why| format!("its environment variable {:?} {why}", clip(k)))?;
+        // A name also in the agent's plain `env` is the operator's override of this default: it
+        // yields in `resolve`. One the operator gives from a Secret is compose's to set.
+        rules::env_name(k, operator_env.iter().copied()).map_err(|why| {
+            format!("its environment variable {:?} {why} (to change a plugin's default, set it in `env`)", clip(k))
+        })?;
         if v.len() > MAX_VALUE_BYTES || v.contains('\0') {
             return Err(format!(
                 "the value of its environment variable {k} is over {MAX_VALUE_BYTES} bytes or holds a NUL"

@@ -81,9 +81,8 @@ pub enum Answer {
 }
 
 /// One agent as its plugin gets it: the agent's entry under `agents` as JSON, plus `name`, with
-/// secrets blanked (a plugin cannot copy a token into a ConfigMap). Render and `plugin check` both
-/// build it here.
-pub fn agent_json(name: &str, agent: &serde_json::Value) -> String {
+/// secrets blanked (a plugin cannot copy a token into a ConfigMap). [`Plugin::defaults`] builds it.
+fn agent_json(name: &str, agent: &serde_json::Value) -> String {
     use serde_json::Value;
     let mut agent = agent.clone();
     if let Some(map) = agent.as_object_mut() {
@@ -100,11 +99,22 @@ pub fn agent_json(name: &str, agent: &serde_json::Value) -> String {
 
 impl Plugin {
     /// Asks for one agent's defaults, on a fresh instance of the plugin, and checks the answer
-    /// ([`answer::check_defaults`]). `agent_path` (`agents.kiro`) names the agent in errors.
-    pub fn defaults(&self, agent_json: &str, agent_path: &str) -> Result<Answer> {
-        let answer = self.prepared().and_then(|p| p.defaults(agent_json)).map_err(|f| self.fault(agent_path, f))?;
+    /// ([`answer::check_defaults`]). `agent` is the agent's entry under `agents` (JSON, as merged from
+    /// the values files); `agent_path` (`agents.kiro`) names the agent in errors. Render and
+    /// `plugin check` both call this, so they never disagree.
+    pub fn defaults(&self, name: &str, agent: &serde_json::Value, agent_path: &str) -> Result<Answer> {
+        let input = agent_json(name, agent);
+        let answer = self.prepared().and_then(|p| p.defaults(&input)).map_err(|f| self.fault(agent_path, f))?;
+        // The names the operator gives from a Secret or ConfigMap; a plugin's plain value must not
+        // shadow or duplicate them (DESIGN.md section 4: names compose sets are overridden by no one).
+        let operator_env: Vec<(&str, &str)> = ["secretEnv", "envValueFrom"]
+            .into_iter()
+            .flat_map(|key| {
+                agent.get(key).and_then(|v| v.as_object()).into_iter().flat_map(move |m| m.keys().map(move |k| (key, k.as_str())))
+            })
+            .collect();
         match answer {
-            Ok(d) => answer::check_defaults(d).map(Answer::Defaults).map_err(|why| {
+            Ok(d) => answer::check_defaults(d, &operator_env).map(Answer::Defaults).map_err(|why| {
                 self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
             }),
             // An empty list would reject the agent with no error to show: it would vanish.
