@@ -257,3 +257,13 @@ def test_migrate_rejects_an_unknown_preset():
     result = run_compose("migrate", "-f", "-", stdin="agent:\n  preset: copilot\ndiscord:\n  botToken: t\n")
     assert result.code == 2 and result.stdout == ""
     assert "<stdin>: agent.preset: unknown preset" in result.stderr and "kiro, claude, codex, gemini" in result.stderr
+
+
+@pytest.mark.parametrize("values_file", ["chart/values.yaml", "tests/fixtures/four-agents.yaml",
+                                         "tests/fixtures/persistence.yaml"])
+def test_migrate_refuses_values_that_are_already_0_4(values_file):
+    """Migrating 0.4.0 values used to print a file without their agents, with exit 0."""
+    result = run_compose("migrate", "-f", str(REPO / values_file))
+    assert result.code == 2 and result.stdout == ""
+    assert f"{values_file}: agents: these are already 0.4.0 values" in result.stderr
+    assert "compose -f" in result.stderr

@@ -120,6 +120,24 @@ def test_template_with_the_post_renderer_equals_compose(helm_env, helm):
 
 
 @pytest.mark.parametrize("helm", ["helm3", "helm"])
+def test_composes_errors_reach_the_helm_user(helm_env, tmp_path, helm):
+    """Helm 4 swallows a post-renderer plugin's stderr; the plugin's wrapper must pass compose's message on,
+    and say what to do when compose is not on PATH."""
+    if helm == "helm":
+        ok(run(helm, "plugin", "install", str(CHART / "helm-plugin"), env=helm_env), "helm plugin install")
+    values = tmp_path / "bad.yaml"
+    values.write_text("agents:\n  kiro:\n    discord: {allowedChannels: []}\n")
+    proc = run(helm, "template", "ab", "./chart", "-f", str(values), *POST_RENDERER[helm], env=helm_env)
+    assert proc.returncode != 0
+    assert "agents.kiro.discord.allowedChannels" in proc.stderr, proc.stderr
+    if helm == "helm":
+        env = {k: v for k, v in helm_env.items() if k != "COMPOSE_BIN"} | {"PATH": "/usr/bin:/bin"}
+        proc = run(helm, "template", "ab", "./chart", *POST_RENDERER[helm], env=env)
+        assert proc.returncode != 0
+        assert "put compose on PATH or set COMPOSE_BIN" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("helm", ["helm3", "helm"])
 def test_lint_is_clean(helm_env, helm):
     proc = ok(run(helm, "lint", "./chart", "--strict", env=helm_env), f"{helm} lint")
     assert "0 chart(s) failed" in proc.stdout, proc.stdout

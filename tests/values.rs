@@ -103,6 +103,62 @@ fn values_can_come_from_stdin_and_output_can_go_to_a_folder() {
 }
 
 #[test]
+fn an_output_folder_loses_the_files_of_removed_agents_and_keeps_everything_else() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let two = agent("  second:\n    plugin: codex\n    discord: {botToken: t, allowAllChannels: true}\n");
+    std::fs::write(out.path().join("notes.yaml"), "mine: true\n").unwrap();
+    std::fs::write(out.path().join("README.md"), "mine\n").unwrap();
+    let run = compose_with_stdin(&["-f", "-", "--output-dir", dir], &two);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(out.path().join("second.yaml").exists());
+    let run = compose_with_stdin(&["-f", "-", "--output-dir", dir], &agent(""));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!out.path().join("second.yaml").exists(), "kubectl apply -f would bring the removed agent back");
+    assert!(run.stderr.contains("removed") && run.stderr.contains("second.yaml"), "{}", run.stderr);
+    let mut left: Vec<String> =
+        std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    left.sort();
+    assert_eq!(left, ["README.md", "demo.yaml", "notes.yaml"]);
+    assert_eq!(std::fs::read_to_string(out.path().join("notes.yaml")).unwrap(), "mine: true\n");
+}
+
+#[test]
+fn an_output_folder_that_is_a_file_is_an_input_error() {
+    let (d, file) = values_file(&agent(""));
+    let run = compose(&["-f", &file, "--output-dir", &file]);
+    assert_input_error(&run, &["--output-dir", "is not a folder"]);
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("agents:"), "left as it was");
+    drop(d);
+}
+
+#[test]
+fn an_endless_values_input_ends_with_an_error() {
+    for (args, from) in [(["-f", "/dev/zero"], "/dev/zero"), (["-f", "-"], "<stdin>")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(args)
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap();
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        assert_input_error(&run, &[from, "more than 64 MiB"]);
+    }
+}
+
+#[test]
+fn a_plugin_path_that_names_no_file_is_an_error_at_its_values_key() {
+    for reference in ["./missing.wasm", "plugins/missing.wasm", "missing.wasm", "/no/such/dir/x.wasm"] {
+        let (_d, file) = values_file(&agent("").replace("plugin: kiro", &format!("plugin: {reference}")));
+        let run = compose(&["-f", &file]);
+        assert_input_error(&run, &[&file, "agents.demo.plugin", reference, "the folder compose runs in"]);
+    }
+}
+
+#[test]
 fn release_name_and_namespace_shape_the_names() {
     let (_d, file) = values_file(&agent(""));
     let run = compose(&["-f", &file, "--release-name", "prod", "--namespace", "bots"]);

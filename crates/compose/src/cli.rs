@@ -9,7 +9,7 @@ use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -135,7 +135,8 @@ pub struct RenderArgs {
     /// kubeVersion (1.29, for the native sidecar of the S3 backup) are refused.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
-    /// Write one file per agent into DIR instead of stdout.
+    /// Write one file per agent (DIR/NAME.yaml, and DIR/shared.yaml) instead of stdout. Files an
+    /// earlier run wrote for agents no longer in the values are removed; other files are left alone.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -182,6 +183,9 @@ impl Output {
 }
 
 pub fn run(cli: Cli) -> Result<Output> {
+    if matches!(cli.command, None | Some(Command::Render(_) | Command::PostRender(_) | Command::Krm(_))) {
+        crate::validate::prepare();
+    }
     match cli.command {
         None => render(cli.render),
         Some(Command::Render(args)) => render(args),
@@ -243,9 +247,11 @@ fn render(args: RenderArgs) -> Result<Output> {
     let mut out = Output::with_warnings(String::new(), &rendered.warnings);
     match &args.output_dir {
         Some(dir) => {
-            for path in emit::to_dir(&rendered.documents, dir)? {
-                out.stderr.push(format!("wrote {}", path.display()));
-            }
+            let done = emit::to_dir(&rendered.documents, dir)?;
+            out.stderr.extend(done.written.iter().map(|path| format!("wrote {}", path.display())));
+            out.stderr.extend(
+                done.removed.iter().map(|path| format!("removed {} (its agent is no longer rendered)", path.display())),
+            );
         }
         None => out.stdout = emit::to_yaml(&rendered.documents),
     }
@@ -253,9 +259,7 @@ fn render(args: RenderArgs) -> Result<Output> {
 }
 
 fn read_stdin() -> std::io::Result<String> {
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    Ok(text)
+    values::read_bounded(std::io::stdin().lock())
 }
 
 fn plugin(command: PluginCommand) -> Result<Output> {
@@ -282,7 +286,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
         PluginCommand::Inspect { target: plugin, plugins } => {
             let mut loaded = Plugins::load(&plugins.options())?;
             let p = match loaded.find(&plugin)? {
-                Some(p) => p,
+                Some(i) => loaded.get(i),
                 None => {
                     let known = loaded.summary();
                     return Err(Error::input(&plugin, "", format!("no plugin by that name; loaded: {known}")));

@@ -11,7 +11,7 @@
 //! multi-line text (config.toml, AGENTS.md) as a readable `|` block when that reads back exactly.
 //! tests/test_yaml_readers.py proves it with Go's reader and a YAML 1.2 reader over every form.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::manifest::Document;
 use crate::parallel;
 use anyhow::Context as _;
@@ -51,10 +51,26 @@ fn write_document(out: &mut String, value: &impl Serialize) {
 /// Below this many documents a thread costs more than it saves.
 const DOCUMENTS_PER_THREAD: usize = 192;
 
-/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects. Every file is first
-/// written beside its final name, and only when all are written are they renamed into place, so a
-/// failed write leaves no new file behind.
-pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+/// The first line of every file `--output-dir` writes: how compose knows its own files when it
+/// removes those of agents no longer in the values.
+pub const OUTPUT_DIR_HEADER: &str = "# Written by compose --output-dir: replaced or removed on its next run.\n";
+
+/// What [`to_dir`] did: the files written, and compose's files of agents no longer rendered, removed
+/// (so that `kubectl apply -f DIR` does not bring a removed agent back).
+pub struct DirOutput {
+    pub written: Vec<std::path::PathBuf>,
+    pub removed: Vec<std::path::PathBuf>,
+}
+
+/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects, each starting with
+/// [`OUTPUT_DIR_HEADER`]. Every file is first written beside its final name, and only when all are
+/// written are they renamed into place, so a failed write leaves no new file behind; then the
+/// `*.yaml` files of earlier runs (those starting with the header) that this run did not write are
+/// removed. Other files in `dir` are never touched.
+pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::input("--output-dir", "", format!("{} exists and is not a folder", dir.display())));
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut groups: Vec<(String, Vec<Document>)> = Vec::new();
     for doc in docs {
@@ -67,7 +83,7 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> 
     let mut staged = Vec::new();
     for (file, group) in &groups {
         let (tmp, path) = (dir.join(format!(".{file}.yaml.tmp")), dir.join(format!("{file}.yaml")));
-        if let Err(e) = std::fs::write(&tmp, to_yaml(group)) {
+        if let Err(e) = std::fs::write(&tmp, format!("{OUTPUT_DIR_HEADER}{}", to_yaml(group))) {
             for (written, _) in staged.iter().chain([&(tmp.clone(), path)]) {
                 let _ = std::fs::remove_file(written);
             }
@@ -78,5 +94,23 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<Vec<std::path::PathBuf>> 
     for (tmp, path) in &staged {
         std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(staged.into_iter().map(|(_, path)| path).collect())
+    let written: Vec<_> = staged.into_iter().map(|(_, path)| path).collect();
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+        if path.extension().is_some_and(|e| e == "yaml") && !written.contains(&path) && written_by_compose(&path) {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+            removed.push(path);
+        }
+    }
+    Ok(DirOutput { written, removed })
+}
+
+/// Whether `path` is a regular file that starts with [`OUTPUT_DIR_HEADER`].
+fn written_by_compose(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; OUTPUT_DIR_HEADER.len()];
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok()
+        && start == OUTPUT_DIR_HEADER.as_bytes()
 }

@@ -33,10 +33,14 @@ pub struct Rendered {
     pub warnings: Vec<String>,
 }
 
-/// The whole pipeline, from merged values to objects. Nothing is written here.
+/// The whole pipeline, from merged values to objects. Nothing is written here. While the values
+/// are validated, the bundled plugins they name are loaded on another thread.
 pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Result<Rendered> {
-    let spec = validate::validate(values)?;
     let mut plugins = Plugins::load(plugins)?;
+    let spec = std::thread::scope(|scope| {
+        scope.spawn(|| plugins.preload(&values.merged));
+        validate::validate(values)
+    })?;
     let (agents, mut warnings) = resolve::resolve(&spec, values, &mut plugins)?;
     warnings.extend(plugins.warnings());
     let documents = manifest::build(&spec, &agents, release)?;

@@ -5,6 +5,10 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // mimalloc asks for transparent huge pages; the kernel then zeroes 2 MiB on a first touch, more
+    // than a whole small render costs (about 1 ms of 9 for 4 agents, measured in BENCHMARKS.md).
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = compose::cli::Cli::parse();
     let code = match compose::cli::run(cli) {
         Ok(out) => match compose::cli::print(&out) {

@@ -2,8 +2,9 @@
 //! explicit values always win; what the plugin supplies has been checked in `plugin::answer`.
 
 use crate::error::{Diagnostic, Error, Result};
+use crate::parallel;
 use crate::plugin::answer::{CheckedDefaults, HomePath, Kind};
-use crate::plugin::{Answer, Plugins};
+use crate::plugin::{Answer, Plugin, Plugins};
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::YamlPath;
@@ -33,13 +34,30 @@ pub struct Agent<'v> {
     pub plugin: Option<String>,
 }
 
-/// Resolves every enabled agent; all agents' problems are reported together.
+/// Resolves every enabled agent; all agents' problems are reported together. Finding each agent's
+/// plugin (which may load one an agent names by path) happens first, in order; the plugin calls
+/// then run on all cores, each on its own fresh instance, and the results keep the agents' order.
 pub fn resolve<'v>(spec: &'v Spec, values: &Values, plugins: &mut Plugins) -> Result<(Vec<Agent<'v>>, Vec<String>)> {
-    let mut agents = Vec::new();
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
+    let mut chosen = Vec::new();
     for (name, agent) in spec.agents.iter().filter(|(_, a)| a.enabled) {
-        match resolve_one(name, agent, values, plugins) {
+        match choose_plugin(name, agent, values, plugins) {
+            Ok(index) => chosen.push((name.as_str(), agent, index)),
+            Err(Error::Input(mut d)) => problems.append(&mut d),
+            Err(other) => return Err(other),
+        }
+    }
+    let plugins = &*plugins;
+    let resolved = parallel::in_chunks(&chosen, AGENTS_PER_THREAD, |chunk| {
+        chunk
+            .iter()
+            .map(|(name, agent, index)| resolve_one(name, agent, values, index.map(|i| plugins.get(i)), plugins))
+            .collect::<Vec<_>>()
+    });
+    let mut agents = Vec::new();
+    let mut warnings = Vec::new();
+    for result in resolved.into_iter().flatten() {
+        match result {
             Ok((resolved, mut w)) => {
                 agents.push(resolved);
                 warnings.append(&mut w);
@@ -51,32 +69,45 @@ pub fn resolve<'v>(spec: &'v Spec, values: &Values, plugins: &mut Plugins) -> Re
     if problems.is_empty() { Ok((agents, warnings)) } else { Err(Error::Input(problems)) }
 }
 
+/// Below this many agents a thread costs more than it saves (a plugin call takes some 50 us).
+const AGENTS_PER_THREAD: usize = 32;
+
+/// The index of the plugin that serves an agent: the one it names in `plugin` (a path is loaded
+/// here), else the one claiming its `command`; `None` when neither applies.
+fn choose_plugin(name: &str, values: &AgentValues, all: &Values, plugins: &mut Plugins) -> Result<Option<usize>> {
+    if !values.plugin.is_empty() {
+        let plugin_ref = &values.plugin;
+        let at = YamlPath::root().key("agents").key(name).key("plugin");
+        if crate::plugin::is_path_reference(plugin_ref) && std::fs::symlink_metadata(plugin_ref).is_err() {
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            return Err(all
+                .diagnostic(
+                    &at,
+                    format!(
+                        "no plugin file at `{plugin_ref}` (a relative path is resolved against the folder compose \
+                         runs in, {cwd}, not the values file's)"
+                    ),
+                )
+                .into());
+        }
+        return match plugins.find(plugin_ref)? {
+            Some(i) => Ok(Some(i)),
+            None => Err(all
+                .diagnostic(&at, format!("no plugin named `{plugin_ref}`; loaded: {}", plugins.summary()))
+                .into()),
+        };
+    }
+    Ok(if values.command.is_empty() { None } else { plugins.command_owner(&values.command) })
+}
+
 fn resolve_one<'v>(
     name: &str,
     values: &'v AgentValues,
     all: &Values,
-    plugins: &mut Plugins,
+    plugin: Option<&Plugin>,
+    plugins: &Plugins,
 ) -> Result<(Agent<'v>, Vec<String>)> {
     let at = YamlPath::root().key("agents").key(name);
-    let plugin = if !values.plugin.is_empty() {
-        let plugin_ref = &values.plugin;
-        match plugins.find(plugin_ref)? {
-            Some(p) => Some(p),
-            None => {
-                return Err(all
-                    .diagnostic(
-                        &at.key("plugin"),
-                        format!("no plugin named `{plugin_ref}`; loaded: {}", plugins.summary()),
-                    )
-                    .into());
-            }
-        }
-    } else if !values.command.is_empty() {
-        plugins.by_command(&values.command)
-    } else {
-        None
-    };
-
     let (defaults, plugin_id, warnings) = match plugin {
         Some(p) => {
             let agent_path = at.to_string();

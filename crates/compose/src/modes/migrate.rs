@@ -27,6 +27,15 @@ fn preset_fixed(preset: &str) -> Option<(&'static str, &'static str, Value)> {
 pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<(String, Vec<String>)> {
     let old = values::parse_yaml(old_text, source)?;
     let old = old.as_object().expect("parse_yaml gives a mapping");
+    // 0.3.x had no `agents`; migrating 0.4.0 values would drop every agent they define.
+    if old.contains_key("agents") {
+        return Err(Error::input(
+            source,
+            "agents",
+            "these are already 0.4.0 values (0.3.x had no `agents` map): render them with `compose -f`, \
+             nothing to migrate",
+        ));
+    }
     let empty = Map::new();
     let section = |key: &str| old.get(key).and_then(Value::as_object).unwrap_or(&empty);
     let preset = match section("agent").get("preset") {

@@ -14,10 +14,9 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::spec::AgentValues;
 use answer::CheckedDefaults;
 use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
-use std::cell::OnceCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A plugin that ships with compose: its file, compiled in, and what plugins/build learnt from it
 /// (plugins/bundle.rs).
@@ -67,9 +66,11 @@ pub struct Plugin {
     pub origin: Origin,
     pub sha256: String,
     /// The compiled, linked plugin: set when a file is loaded, on the first call for a bundled one.
-    prepared: OnceCell<Prepared>,
+    prepared: OnceLock<Prepared>,
+    /// Held while a bundled plugin's code loads, so two threads never load it twice.
+    loading: Mutex<()>,
     bundled: Option<&'static Bundled>,
-    runtime: Rc<Runtime>,
+    runtime: Arc<Runtime>,
 }
 
 /// What a plugin said about one agent (one per agent, short-lived: the size difference is fine).
@@ -110,7 +111,11 @@ impl Plugin {
         let operator_env: Vec<(&str, &str)> = ["secretEnv", "envValueFrom"]
             .into_iter()
             .flat_map(|key| {
-                agent.get(key).and_then(|v| v.as_object()).into_iter().flat_map(move |m| m.keys().map(move |k| (key, k.as_str())))
+                agent
+                    .get(key)
+                    .and_then(|v| v.as_object())
+                    .into_iter()
+                    .flat_map(move |m| m.keys().map(move |k| (key, k.as_str())))
             })
             .collect();
         match answer {
@@ -136,6 +141,10 @@ impl Plugin {
 
     /// The plugin's code, loaded on first use for a bundled plugin; never twice.
     fn prepared(&self) -> std::result::Result<&Prepared, PluginFault> {
+        if let Some(prepared) = self.prepared.get() {
+            return Ok(prepared);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(prepared) = self.prepared.get() {
             return Ok(prepared);
         }
@@ -168,7 +177,7 @@ impl Plugin {
 }
 
 pub struct Plugins {
-    runtime: Rc<Runtime>,
+    runtime: Arc<Runtime>,
     plugins: Vec<Plugin>,
 }
 
@@ -185,7 +194,7 @@ impl Plugins {
     pub fn load(options: &PluginOptions) -> Result<Plugins> {
         let runtime = Runtime::new(options.cache_dir.clone())
             .map_err(|e| Error::Other(anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}")))?;
-        let mut plugins = Plugins { runtime: Rc::new(runtime), plugins: Vec::new() };
+        let mut plugins = Plugins { runtime: Arc::new(runtime), plugins: Vec::new() };
         if !options.no_bundled {
             for bundled in BUNDLED {
                 plugins.add_bundled(bundled);
@@ -203,6 +212,23 @@ impl Plugins {
         Ok(plugins)
     }
 
+    /// Loads the code of the bundled plugins that the agents of `values` (the merged values, not yet
+    /// validated) name in `plugin` or claim by `command`, so that it is ready for their calls. A
+    /// guess made to save time: what fails here is left for the call to report.
+    pub fn preload(&self, values: &serde_json::Value) {
+        let agents = values.get("agents").and_then(|a| a.as_object()).into_iter().flat_map(|a| a.values());
+        for agent in agents.filter(|a| a.get("enabled") != Some(&serde_json::Value::Bool(false))) {
+            let field = |key: &str| agent.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+            let plugin = match field("plugin") {
+                "" => self.by_command(field("command")),
+                name => self.plugins.iter().find(|p| p.info.name == name),
+            };
+            if let Some(p) = plugin.filter(|p| !p.is_loaded()) {
+                let _ = p.prepared();
+            }
+        }
+    }
+
     /// Things the operator should know about the plugin set-up (an unsafe cache folder).
     pub fn warnings(&self) -> Vec<String> {
         self.runtime.cache_refused.iter().map(|why| format!("{why}; plugins are compiled in memory")).collect()
@@ -212,32 +238,42 @@ impl Plugins {
         self.plugins.iter()
     }
 
-    pub fn by_name(&self, name: &str) -> Option<&Plugin> {
-        self.plugins.iter().find(|p| p.info.name == name)
-    }
-
     pub fn by_command(&self, command: &str) -> Option<&Plugin> {
-        self.plugins.iter().find(|p| p.info.commands.iter().any(|c| c == command))
+        self.command_owner(command).map(|i| &self.plugins[i])
     }
 
-    /// A plugin as operators name it: a path ([`is_path_reference`], loaded on demand) or the name
-    /// of a loaded plugin.
-    pub fn find(&mut self, reference: &str) -> Result<Option<&Plugin>> {
+    /// The index of the plugin that claims `command`, for [`Plugins::get`].
+    pub fn command_owner(&self, command: &str) -> Option<usize> {
+        self.plugins.iter().position(|p| p.info.commands.iter().any(|c| c == command))
+    }
+
+    /// The plugin at `index`, as [`Plugins::find`] or [`Plugins::command_owner`] gave it.
+    pub fn get(&self, index: usize) -> &Plugin {
+        &self.plugins[index]
+    }
+
+    /// The index of a plugin as operators name it: a path ([`is_path_reference`], loaded on demand)
+    /// or the name of a loaded plugin.
+    pub fn find(&mut self, reference: &str) -> Result<Option<usize>> {
         if is_path_reference(reference) {
-            self.by_path(Path::new(reference)).map(Some)
+            self.path_index(Path::new(reference)).map(Some)
         } else {
-            Ok(self.by_name(reference))
+            Ok(self.plugins.iter().position(|p| p.info.name == reference))
         }
     }
 
     /// Loads a plugin an agent names by path (`plugin: ./my.wasm`); the same file is loaded once.
     pub fn by_path(&mut self, path: &Path) -> Result<&Plugin> {
-        let origin = Origin::File(path.to_path_buf());
-        let index = match self.plugins.iter().position(|p| p.origin == origin) {
-            Some(i) => i,
-            None => self.add_file(path)?,
-        };
+        let index = self.path_index(path)?;
         Ok(&self.plugins[index])
+    }
+
+    fn path_index(&mut self, path: &Path) -> Result<usize> {
+        let origin = Origin::File(path.to_path_buf());
+        match self.plugins.iter().position(|p| p.origin == origin) {
+            Some(i) => Ok(i),
+            None => self.add_file(path),
+        }
     }
 
     /// One line per plugin, for error messages that list what is loaded.
@@ -271,9 +307,10 @@ impl Plugins {
             info,
             origin: Origin::Bundled(bundled.file),
             sha256: bundled.sha256.into(),
-            prepared: OnceCell::new(),
+            prepared: OnceLock::new(),
+            loading: Mutex::new(()),
             bundled: Some(bundled),
-            runtime: Rc::clone(&self.runtime),
+            runtime: Arc::clone(&self.runtime),
         });
     }
 
@@ -297,9 +334,10 @@ impl Plugins {
             info,
             origin,
             sha256,
-            prepared: OnceCell::from(prepared),
+            prepared: OnceLock::from(prepared),
+            loading: Mutex::new(()),
             bundled: None,
-            runtime: Rc::clone(&self.runtime),
+            runtime: Arc::clone(&self.runtime),
         };
         // A plugin from the command line replaces a bundled one of the same name.
         if let Some(i) = self.plugins.iter().position(|p| p.info.name == plugin.info.name) {

@@ -104,20 +104,41 @@ impl Values {
     }
 }
 
+/// The most compose reads from one input (a values file, stdin), in bytes: a bound, so that
+/// `-f /dev/zero` or an endless pipe ends with an error instead of filling memory. Far above any
+/// real input: the API server refuses objects over about 1.5 MiB, and Helm releases over 1 MiB.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Reads all of `reader` as UTF-8 text, at most [`MAX_INPUT_BYTES`]. Errors: the reader's own,
+/// `FileTooLarge` past the bound, `InvalidData` for text that is not UTF-8.
+pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("more than {} MiB", MAX_INPUT_BYTES >> 20),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+}
+
 /// A values file's name for messages and its text; `-` is stdin.
 pub fn read_text(file: &str, read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<(String, String)> {
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
+        std::io::ErrorKind::FileTooLarge => format!("{e} (the most compose reads from one input)"),
+        _ => e.to_string(),
+    };
     if file == "-" {
-        let text = read_stdin().map_err(|e| Error::input("<stdin>", "", format!("cannot read stdin: {e}")))?;
+        let text = read_stdin().map_err(|e| Error::input("<stdin>", "", format!("cannot read stdin: {}", why(e))))?;
         return Ok(("<stdin>".to_string(), text));
     }
-    let text = std::fs::read_to_string(Path::new(file)).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
-            _ => e.to_string(),
-        };
-        Error::input(file, "", format!("cannot read values file: {why}"))
-    })?;
+    let text = std::fs::File::open(Path::new(file))
+        .and_then(read_bounded)
+        .map_err(|e| Error::input(file, "", format!("cannot read values file: {}", why(e))))?;
     Ok((file.to_string(), text))
 }
 
