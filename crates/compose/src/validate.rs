@@ -38,12 +38,52 @@ pub fn validate(values: &Values) -> Result<Spec> {
 }
 
 /// The validator of [`VALUES_SCHEMA`], built once per process. Building it is the largest fixed
-/// cost of a small render (about 40 % of its instructions: jsonschema compiles every keyword and
+/// cost of a small render (about a third of its instructions: jsonschema compiles every keyword and
 /// regex, and checks the schema against its meta-schema), and needs nothing from the values.
+///
+/// The schema is draft-07: it uses only keywords that mean the same in draft-07 and 2020-12
+/// ([`DRAFT_NEUTRAL_KEYWORDS`], a test keeps it so), and draft-07's meta-schema, one document,
+/// costs a fifth of what 2020-12's eight vocabularies cost to build (BENCHMARKS.md).
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::draft202012::new(schema()).expect("the bundled schema is valid"))
+    VALIDATOR.get_or_init(|| jsonschema::draft7::new(schema()).expect("the bundled schema is valid"))
 }
+
+/// The keywords the values schema may use: those that mean the same in JSON Schema draft-07 and
+/// 2020-12 (no `$ref`, whose siblings draft-07 ignores; no `items` as a list, no `$defs`,
+/// `prefixItems`, `unevaluated*` or `dependent*`), so that the draft the schema declares, for
+/// speed, never changes what it accepts.
+pub const DRAFT_NEUTRAL_KEYWORDS: &[&str] = &[
+    "$schema",
+    "$id",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "additionalProperties",
+    "patternProperties",
+    "propertyNames",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+];
 
 /// Starts building the schema's validator on another thread, so that it is ready (or nearly) by
 /// the time the values are read and merged; [`validate`] waits for it. Call it first thing.
@@ -512,6 +552,39 @@ pub fn mount_problems(values: &Values, agent: &Agent) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_uses_only_keywords_that_mean_the_same_in_draft_07_and_2020_12() {
+        fn walk(node: &Value, at: &str, found: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    for (key, value) in map {
+                        if !DRAFT_NEUTRAL_KEYWORDS.contains(&key.as_str()) {
+                            found.push(format!("{at}/{key}"));
+                        }
+                        match key.as_str() {
+                            // Their keys are property names or regexes, not keywords.
+                            "properties" | "patternProperties" => {
+                                for (name, sub) in value.as_object().into_iter().flatten() {
+                                    walk(sub, &format!("{at}/{key}/{name}"), found);
+                                }
+                            }
+                            "items" if value.is_array() => found.push(format!("{at}/items (a list)")),
+                            "enum" | "const" | "default" | "examples" | "required" => {}
+                            _ => walk(value, &format!("{at}/{key}"), found),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, at, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(schema(), "", &mut found);
+        assert!(found.is_empty(), "keywords outside DRAFT_NEUTRAL_KEYWORDS: {found:?}");
+        assert_eq!(schema()["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert!(jsonschema::draft202012::new(schema()).is_ok(), "valid as 2020-12 too");
+    }
 
     #[test]
     fn suggests_the_nearest_key() {
