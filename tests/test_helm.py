@@ -115,6 +115,21 @@ def test_post_render_keeps_helm4s_filename_annotation_on_generated_documents():
         assert doc["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"] == "agent-broker/templates/agentset.yaml"
 
 
+def test_two_agent_sets_that_render_one_object_twice_are_refused():
+    """A subchart or a copied template can put a second AgentSet in the stream; Helm would refuse a release
+    holding one object twice. Distinct agents in two AgentSets are fine."""
+    one = helm_render({})
+    result = post_render(one + one)
+    assert result.code == 2 and result.stdout == ""
+    assert "ConfigMap agent-broker-kiro" in result.stderr and "AgentSet from Helm" in result.stderr, result.stderr
+    other = helm_render({"agents": {"kiro": {"enabled": False}, "codex": {
+        "plugin": "codex", "discord": {"existingSecret": {"name": "t", "key": "k"},
+                                       "allowedChannels": ["123456789012345678"]}}}})
+    result = post_render(one + other)
+    assert result.code == 0, result.stderr
+    assert {d["metadata"]["name"] for d in result.docs()} == {"agent-broker-kiro", "agent-broker-codex"}
+
+
 def test_post_render_reports_bad_values_and_prints_nothing():
     stream = helm_render({"agents": {"kiro": {"discord": {"botToken": "tok-SECRET"}}}})
     result = post_render(stream)

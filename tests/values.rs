@@ -183,11 +183,12 @@ fn a_long_agent_name_is_cut_to_63_characters() {
 }
 
 #[test]
-fn disabled_agents_produce_nothing() {
+fn disabled_agents_produce_nothing_and_say_so() {
     let (_d, file) = values_file("agents:\n  kiro:\n    enabled: false\n");
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("warning: no agent is enabled"), "{}", run.stderr);
 }
 
 #[test]

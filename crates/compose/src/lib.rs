@@ -43,6 +43,11 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
     })?;
     let (agents, mut warnings) = resolve::resolve(&spec, values, &mut plugins)?;
     warnings.extend(plugins.warnings());
+    if agents.is_empty() {
+        warnings.push(
+            "no agent is enabled, so nothing is rendered (every agent under `agents` is `enabled: false`)".into(),
+        );
+    }
     let documents = manifest::build(&spec, &agents, release)?;
     manifest::check_sizes(&documents, values)?;
     Ok(Rendered { documents, warnings })

@@ -4,7 +4,7 @@
 
 use super::agent_set;
 use crate::emit;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plugin::PluginOptions;
 use serde_json::Value;
 
@@ -14,6 +14,9 @@ pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename"
 pub fn post_render(stream: &str, plugins: &PluginOptions) -> Result<(String, Vec<String>)> {
     let mut out = String::with_capacity(stream.len() * 4);
     let mut warnings = Vec::new();
+    // Objects rendered so far, by kind and name, with the AgentSet that rendered them: two
+    // AgentSets in one release must not render one object twice (Helm would refuse the release).
+    let mut rendered_by: std::collections::HashMap<(String, String), String> = Default::default();
     for chunk in split_documents(stream) {
         let parsed: Option<Value> =
             serde_yaml::from_str::<serde_yaml::Value>(chunk).ok().and_then(|y| serde_json::to_value(y).ok());
@@ -26,6 +29,21 @@ pub fn post_render(stream: &str, plugins: &PluginOptions) -> Result<(String, Vec
                 };
                 let (values, release) = agent_set::read(&doc, &source)?;
                 let mut rendered = crate::render(&values, &release, plugins)?;
+                for d in &rendered.documents {
+                    let key =
+                        |field: &str| d.object.pointer(field).and_then(Value::as_str).unwrap_or_default().to_string();
+                    let (kind, name) = (key("/kind"), key("/metadata/name"));
+                    if let Some(first) = rendered_by.insert((kind.clone(), name.clone()), source.clone()) {
+                        return Err(Error::input(
+                            &source,
+                            format!("agents.{}", d.agent.as_deref().unwrap_or_default()),
+                            format!(
+                                "renders the {kind} {name}, which {first} renders too: the release would hold it \
+                                 twice; give the agents distinct names, or keep one AgentSet"
+                            ),
+                        ));
+                    }
+                }
                 if let Some(filename) = filename {
                     for d in &mut rendered.documents {
                         let metadata = d.object["metadata"].as_object_mut().expect("objects have metadata");
