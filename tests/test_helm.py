@@ -268,6 +268,13 @@ def test_the_readme_values_table_matches_the_schema_and_defaults():
         assert f"| `{key}` |" in readme
 
 
+@pytest.mark.parametrize("fixture", sorted((FIXTURES / "chart-0.3").glob("*.yaml")), ids=lambda p: p.name)
+def test_rendering_0_3_values_points_to_migrate(fixture):
+    result = run_compose("-f", str(fixture))
+    assert result.code == 2 and result.stdout == ""
+    assert f"compose migrate -f {fixture}" in result.stderr, result.stderr
+
+
 def test_migrate_rejects_an_unknown_preset():
     result = run_compose("migrate", "-f", "-", stdin="agent:\n  preset: copilot\ndiscord:\n  botToken: t\n")
     assert result.code == 2 and result.stdout == ""

@@ -49,6 +49,25 @@ fn validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| jsonschema::draft7::new(schema()).expect("the bundled schema is valid"))
 }
 
+/// Top-level keys of chart 0.3.x's values that 0.4.0 has no more (`compose migrate` maps them).
+const CHART_0_3_KEYS: &[&str] = &[
+    "agent",
+    "discord",
+    "image",
+    "env",
+    "envFrom",
+    "agentsMd",
+    "pool",
+    "reactions",
+    "persistence",
+    "resources",
+    "replicas",
+    "strategy",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+];
+
 /// The keywords the values schema may use: those that mean the same in JSON Schema draft-07 and
 /// 2020-12 (no `$ref`, whose siblings draft-07 ignores; no `items` as a list, no `$defs`,
 /// `prefixItems`, `unevaluated*` or `dependent*`), so that the draft the schema declares, for
@@ -134,10 +153,18 @@ fn describe(
             return unexpected
                 .iter()
                 .map(|key| {
-                    let hint = closest(key, &known).map_or_else(
-                        || format!("; known keys: {}", known.join(", ")),
-                        |k| format!("; did you mean `{k}`?"),
-                    );
+                    let hint = if at.0.is_empty() && CHART_0_3_KEYS.contains(&key.as_str()) {
+                        format!(
+                            "; `{key}` is a key of chart 0.3.x, whose values hold one agent: `compose migrate -f \
+                             {}` converts them to 0.4.0's `agents:` map",
+                            values.origin(&at.key(key))
+                        )
+                    } else {
+                        closest(key, &known).map_or_else(
+                            || format!("; known keys: {}", known.join(", ")),
+                            |k| format!("; did you mean `{k}`?"),
+                        )
+                    };
                     values.diagnostic(&at.key(key), format!("unknown key{hint}"))
                 })
                 .collect();
