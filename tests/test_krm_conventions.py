@@ -124,3 +124,16 @@ def test_an_agent_set_as_function_config_renders_the_same_twice():
     assert yaml.safe_load(second.stdout)["items"] == yaml.safe_load(first.stdout)["items"]
     paths = {i["metadata"]["annotations"]["internal.config.kubernetes.io/path"] for i in yaml.safe_load(first.stdout)["items"]}
     assert paths == {"kiro.yaml"}
+
+
+def test_an_error_names_the_package_file_of_the_agent_set(tmp_path):
+    """kpt users fix a file, not `items[1]`: the error names the AgentSet's file and the YAML path in it."""
+    package = make_package(tmp_path, {"agents": {"kiro": {"discord": {"botToken": "tok-SECRET",
+                                                                       "allowedChannels": ["12345"]}}}})
+    env = dict(os.environ, HOME=str(tmp_path), COMPOSE_CACHE_DIR=str(REPO / "target" / "test-plugin-cache"))
+    run = subprocess.run(["kpt", "fn", "eval", "pkg", "--exec", f"{compose_bin()} krm"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "agents/agentset.yaml (AgentSet)" in run.stderr and "allowedChannels" in run.stderr, run.stderr
+    assert "tok-SECRET" not in run.stderr
+    assert yaml.safe_load((package / "agents" / "agentset.yaml").read_text())["kind"] == "AgentSet", "left as it was"

@@ -60,7 +60,11 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), 
         .iter()
         .enumerate()
         .filter(|(_, item)| agent_set::is_agent_set(item))
-        .map(|(i, item)| (item, format!("items[{i}] (AgentSet)")))
+        // The package file the AgentSet came from, as kpt and kustomize name it, else its place.
+        .map(|(i, item)| {
+            let file = annotation(item, &format!("internal.{PATH}")).or_else(|| annotation(item, PATH));
+            (item, file.map_or_else(|| format!("items[{i}] (AgentSet)"), |f| format!("{f} (AgentSet)")))
+        })
         .chain(config.map(|c| (c, "functionConfig (AgentSet)".to_string())))
         .collect();
     // What an earlier run generated from these AgentSets is generated again, not kept twice.
