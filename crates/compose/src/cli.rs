@@ -65,6 +65,7 @@ pub enum Command {
     /// Print chart 0.4.0 values for chart 0.3.x values (agent.preset, top-level discord, ...).
     ///
     /// Every 0.3.x key is mapped or named in a warning on stderr that says why it has no place.
+    /// Values that already have an `agents:` map are 0.4.0 values: exit 2, nothing to migrate.
     Migrate {
         /// The 0.3.x values file; `-` reads stdin.
         #[arg(short = 'f', long = "values", value_name = "FILE")]
