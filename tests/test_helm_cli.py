@@ -130,6 +130,14 @@ def test_composes_errors_reach_the_helm_user(helm_env, tmp_path, helm):
     proc = run(helm, "template", "ab", "./chart", "-f", str(values), *POST_RENDERER[helm], env=helm_env)
     assert proc.returncode != 0
     assert "agents.kiro.discord.allowedChannels" in proc.stderr, proc.stderr
+    # Helm's stderr as a file (`2> log`): Helm's own message stays whole (nothing written over it).
+    log = tmp_path / "stderr.log"
+    with open(log, "w") as stderr:
+        subprocess.run([tool(helm), "template", "ab", "./chart", "-f", str(values), *POST_RENDERER[helm]],
+                       stdout=subprocess.DEVNULL, stderr=stderr, env=helm_env, cwd=REPO, timeout=300,
+                       start_new_session=True)
+    assert log.read_text().startswith("Error:"), log.read_text()
+    assert "allowedChannels" in log.read_text() or helm == "helm", log.read_text()
     if helm == "helm":
         env = {k: v for k, v in helm_env.items() if k != "COMPOSE_BIN"} | {"PATH": "/usr/bin:/bin"}
         proc = run(helm, "template", "ab", "./chart", *POST_RENDERER[helm], env=env)

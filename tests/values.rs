@@ -159,6 +159,39 @@ fn a_plugin_path_that_names_no_file_is_an_error_at_its_values_key() {
 }
 
 #[test]
+fn a_working_dir_on_a_system_folder_or_a_compose_mount_is_refused_as_a_plugins_home_is() {
+    for dir in [
+        "/",
+        "/tmp",
+        "/tmp/agent",
+        "/etc",
+        "/etc/agent-broker",
+        "/etc/ssl",
+        "/proc",
+        "/dev",
+        "/usr",
+        "/home/agent/",
+        "home/agent",
+    ] {
+        let (_d, file) = values_file(&agent(&format!("    workingDir: {dir}\n")));
+        assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.workingDir"]);
+    }
+    let (_d, file) = values_file(&agent("    workingDir: /home/node\n"));
+    assert_eq!(compose(&["-f", &file]).code, 0);
+}
+
+#[test]
+fn a_token_under_a_wrong_yaml_tag_is_not_printed() {
+    for tag in ["!!int", "!!float", "!!bool", "!!null"] {
+        let yaml = agent("").replace(&format!("botToken: {TOKEN}"), &format!("botToken: {tag} \"{TOKEN}\""));
+        let (_d, file) = values_file(&yaml);
+        let run = compose(&["-f", &file]);
+        assert_input_error(&run, &[&file]);
+        assert!(!run.stderr.contains(TOKEN), "{tag}: the token is printed: {}", run.stderr);
+    }
+}
+
+#[test]
 fn release_name_and_namespace_shape_the_names() {
     let (_d, file) = values_file(&agent(""));
     let run = compose(&["-f", &file, "--release-name", "prod", "--namespace", "bots"]);

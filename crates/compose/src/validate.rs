@@ -336,6 +336,13 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
                 problems.push(values.diagnostic(&at.key(key), format!("the value {why}")));
             }
         }
+        // The same rule as a plugin's home: $HOME is an emptyDir mount, and must not hide the
+        // system or clash with compose's /tmp and /etc/agent-broker mounts.
+        if !agent.working_dir.is_empty()
+            && let Err(why) = rules::home_dir(&agent.working_dir)
+        {
+            problems.push(values.diagnostic(&at.key("workingDir"), format!("{:?} {why}", agent.working_dir)));
+        }
         for (i, arg) in agent.args.iter().flatten().enumerate() {
             if let Err(why) = rules::config_text(arg) {
                 problems.push(values.diagnostic(&at.key("args").index(i), format!("the argument {why}")));

@@ -216,13 +216,29 @@ fn key_text(key: &serde_yaml::Value) -> String {
 
 /// serde_yaml's message with its position, without echoing the document's text.
 fn yaml_error_text(e: &serde_yaml::Error) -> String {
-    let message = e.to_string();
+    let message = without_quoted_values(&e.to_string());
     match e.location() {
         Some(l) if !message.contains("line") => {
             format!("{message} at line {} column {}", l.line(), l.column())
         }
         _ => message,
     }
+}
+
+/// serde_yaml quotes the offending scalar (`invalid value: string "tok-...", expected an integer`
+/// for `botToken: !!int tok-...`); that scalar may be a secret, so it is never shown.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("string \"") {
+        out.push_str(&rest[..start]);
+        out.push_str("a string (not shown)");
+        let after = &rest[start + "string \"".len()..];
+        let end = after.find("\", expected").or_else(|| after.rfind('"')).map_or(after.len(), |i| i + 1);
+        rest = &after[end.min(after.len())..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Helm's merge: maps merge key by key, anything else replaces; a `null` stays to delete later.
