@@ -5,6 +5,7 @@ import os
 import pathlib
 import subprocess
 
+import pytest
 import yaml
 
 from conftest import FIXTURES, REPO, compose_bin, run_compose
@@ -137,3 +138,20 @@ def test_an_error_names_the_package_file_of_the_agent_set(tmp_path):
     assert "agents/agentset.yaml (AgentSet)" in run.stderr and "allowedChannels" in run.stderr, run.stderr
     assert "tok-SECRET" not in run.stderr
     assert yaml.safe_load((package / "agents" / "agentset.yaml").read_text())["kind"] == "AgentSet", "left as it was"
+
+
+@pytest.mark.parametrize("release, namespace, where", [
+    ("Bad_Name!", "team-a", "spec.release.name"),
+    ("a" * 54, "team-a", "spec.release.name"),
+    ("bots", "Team_A", "metadata.namespace"),
+    ("bots", "-team", "metadata.namespace"),
+])
+def test_an_agent_set_with_a_bad_release_name_or_namespace_is_refused(release, namespace, where):
+    """The same rules as --release-name and --namespace: the names would reach every object."""
+    values = yaml.safe_load((FIXTURES / "four-agents.yaml").read_text())
+    item = agent_set(values, namespace=namespace)
+    item["spec"]["release"] = {"name": release}
+    rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [item]}
+    result = run_compose("krm", stdin=yaml.safe_dump(rl))
+    assert result.code == 2, result.stderr
+    assert f"{where}:" in result.stderr, result.stderr

@@ -220,17 +220,9 @@ pub fn run(cli: Cli) -> Result<Output> {
 }
 
 fn render(args: RenderArgs) -> Result<Output> {
-    if !(rules::is_dns_label(&args.release_name) && args.release_name.len() <= 53) {
-        return Err(Error::input(
-            "--release-name",
-            "",
-            "a release name is lowercase letters, digits and '-', at most 53 characters (Helm's rule)",
-        ));
-    }
-    if let Some(ns) = &args.namespace
-        && !rules::is_dns_label(ns)
-    {
-        return Err(Error::input("--namespace", "", "a namespace is a DNS label: lowercase letters, digits and '-'"));
+    rules::release_name(&args.release_name).map_err(|why| Error::input("--release-name", "", why))?;
+    if let Some(ns) = &args.namespace {
+        rules::namespace(ns).map_err(|why| Error::input("--namespace", "", why))?;
     }
     if let Some(version) = &args.kube_version
         && let Err(why) = rules::kube_version(version, crate::min_kube_version())

@@ -2,6 +2,29 @@
 
 use std::collections::BTreeMap;
 
+/// The release name every object's name starts with, from `--release-name` or an AgentSet's
+/// `spec.release.name`: a DNS label of at most 53 characters (Helm's limit, which leaves room for
+/// suffixes within the 63 of a label). Returns why not.
+pub fn release_name(name: &str) -> Result<(), String> {
+    if is_dns_label(name) && name.len() <= 53 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a release name: lowercase letters, digits and '-', at most 53 characters (Helm's rule)"
+        ))
+    }
+}
+
+/// A namespace, from `--namespace` or an AgentSet's `metadata.namespace`: a DNS label (the API
+/// server's rule for namespaces). Returns why not.
+pub fn namespace(ns: &str) -> Result<(), String> {
+    if is_dns_label(ns) {
+        Ok(())
+    } else {
+        Err(format!("{ns:?} is not a namespace: a DNS label, lowercase letters, digits and '-'"))
+    }
+}
+
 /// A Kubernetes DNS label (RFC 1123): what an agent name must be, since it becomes part of names.
 pub fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();

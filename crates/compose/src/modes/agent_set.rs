@@ -33,6 +33,7 @@ pub fn read(doc: &Value, source: &str) -> Result<(Values, Release)> {
         None => return Err(Error::input(source, "spec.values", "an AgentSet needs spec.values")),
     };
     let release_name = spec.pointer("/release/name").and_then(Value::as_str).unwrap_or("agent-broker");
+    crate::rules::release_name(release_name).map_err(|why| Error::input(source, "spec.release.name", why))?;
     let mut release = crate::release(release_name, None);
     let values = match spec.get("chart") {
         // Helm merged the chart's defaults already (and applied `null` deletions): take as is.

@@ -77,6 +77,9 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), 
     for (set, source) in &sets {
         let (values, mut release) = agent_set::read(set, source).map_err(fail)?;
         release.namespace = set.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+        if let Some(ns) = &release.namespace {
+            crate::rules::namespace(ns).map_err(|why| fail(Error::input(source, "metadata.namespace", why)))?;
+        }
         let rendered = crate::render(&values, &release, plugins).map_err(fail)?;
         let set_path = annotation(set, &format!("internal.{PATH}")).or_else(|| annotation(set, PATH));
         let folder = set_path.map_or("", |p| p.rsplit_once('/').map_or("", |(dir, _)| dir)).to_string();
