@@ -100,6 +100,9 @@ fn values_can_come_from_stdin_and_output_can_go_to_a_folder() {
     assert!(run.stdout.is_empty());
     let written = std::fs::read_to_string(dir.join("demo.yaml")).unwrap();
     assert_eq!(documents(&written).len(), 3);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("demo.yaml")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the file holds the bot token's Secret: {mode:o}");
 }
 
 #[test]

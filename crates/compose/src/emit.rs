@@ -63,7 +63,7 @@ pub struct DirOutput {
 }
 
 /// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects, each starting with
-/// [`OUTPUT_DIR_HEADER`]. Every file is first written beside its final name, and only when all are
+/// [`OUTPUT_DIR_HEADER`] and readable by the owner only (mode 0600: they hold Secrets). Every file is first written beside its final name, and only when all are
 /// written are they renamed into place, so a failed write leaves no new file behind; then the
 /// `*.yaml` files of earlier runs (those starting with the header) that this run did not write are
 /// removed. Other files in `dir` are never touched.
@@ -83,7 +83,19 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
     let mut staged = Vec::new();
     for (file, group) in &groups {
         let (tmp, path) = (dir.join(format!(".{file}.yaml.tmp")), dir.join(format!("{file}.yaml")));
-        if let Err(e) = std::fs::write(&tmp, format!("{OUTPUT_DIR_HEADER}{}", to_yaml(group))) {
+        // Owner-only: the files hold Secrets (the bot token, secretEnv values).
+        let written = {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .and_then(|mut f| f.write_all(format!("{OUTPUT_DIR_HEADER}{}", to_yaml(group)).as_bytes()))
+        };
+        if let Err(e) = written {
             for (written, _) in staged.iter().chain([&(tmp.clone(), path)]) {
                 let _ = std::fs::remove_file(written);
             }
