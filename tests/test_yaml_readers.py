@@ -41,6 +41,8 @@ def special_forms():
               "? key", "key: value", "key:value", "a #b", "a# b", "# comment", "[x]", "{x: y}", "&anchor", "*alias",
               "!tag", "!!str x", "'single'", '"double"', "---", "...", "--- x", "%YAML", "back\\slash",
               "ünïcödé", "emoji 🙂", "\u00a0nbsp", "zero\u200bwidth", "bell\x07", "$HOME", "{{ .Values.x }}"]
+    # Multi-line text with tabs where a block's indentation goes: Go's readers refuse such a `|` block.
+    forms += ["\ttab first\nline", "first\n\ttab second", "\t\n", "  \tmixed\nline", "a\n\t\n\tb\n"]
     return forms
 
 

@@ -16,11 +16,12 @@ use crate::manifest::Document;
 use crate::parallel;
 use anyhow::Context as _;
 use serde::Serialize;
+use serde_json::Value;
 use std::path::Path;
 
 /// One YAML document (no `---` marker), for every value compose prints: objects, KRM
 /// ResourceLists, migrated values, `plugin inspect`.
-pub fn to_document(value: &impl Serialize) -> String {
+pub fn to_document(value: &Value) -> String {
     let mut out = String::new();
     write_document(&mut out, value);
     out
@@ -39,7 +40,27 @@ pub fn to_yaml(docs: &[Document]) -> String {
     parts.concat()
 }
 
-fn write_document(out: &mut String, value: &impl Serialize) {
+/// A JSON value as YAML that Go's readers take too. serde-saphyr writes a multi-line string as a
+/// literal block (`|`), but Go's YAML readers (kubectl, Helm, Argo CD) refuse a block whose line
+/// starts with a tab ("found a tab character where an indentation space is expected"): such a
+/// string is written double-quoted instead, with `\t` and `\n` escapes.
+struct GoReadable<'a>(&'a Value);
+
+impl Serialize for GoReadable<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(text) if text.contains('\n') && text.lines().any(|l| l.starts_with('\t')) => {
+                serde_saphyr::DoubleQuoted(text.as_str()).serialize(serializer)
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(GoReadable)),
+            Value::Object(map) => serializer.collect_map(map.iter().map(|(k, v)| (k, GoReadable(v)))),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+fn write_document(out: &mut String, value: &Value) {
+    let value = &GoReadable(value);
     let options = serde_saphyr::ser_options! {
         // No folding of long one-line strings into `>` blocks: a checksum or a long argument
         // stays one line, as written.

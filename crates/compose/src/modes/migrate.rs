@@ -106,7 +106,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
     agents.insert(preset.into(), Value::Object(m.agent));
     new.insert("agents".into(), Value::Object(agents));
 
-    let yaml = crate::emit::to_document(&new);
+    let yaml = crate::emit::to_document(&Value::Object(new));
     // The migrated values must render: check them through the whole pipeline.
     let rendered = Values::load(&[Input::File("-".into())], || Ok(yaml.clone()))
         .and_then(|values| crate::render(&values, &crate::release("agent-broker", None), plugins));
