@@ -716,3 +716,36 @@ fn plugin_new_js_gives_a_plugin_that_builds_checks_and_renders() {
     let install: &[&str] = &["install", "--no-audit", "--no-fund", "--prefer-offline", "--silent"];
     author_path("js", |_| {}, &[("npm", install), ("npm", &["run", "--silent", "build"])], &[]);
 }
+
+/// Every call runs in a slot of wasmtime's instance pool, sized by the render threads and the
+/// per-call limits: a render whose calls run on every core at once, of the plugin with the most
+/// core instances, tables and memories (componentize-js), must find a slot for each.
+#[test]
+fn calls_on_every_core_at_once_each_find_a_slot_in_the_instance_pool() {
+    let js = repo().join("plugins/qwen-js/qwen.wasm").display().to_string();
+    let agents = 4 * 32 * std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut yaml = String::from("agents:\n  kiro: {enabled: false}\n");
+    for i in 0..agents {
+        yaml += &format!("  q{i}: {{command: qwen, discord: {{botToken: t{i}, allowAllChannels: true}}}}\n");
+    }
+    let (_d, file) = values_file(&yaml);
+    let run = compose(&["-f", &file, "--plugin", &js]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let deployments = documents(&run.stdout).into_iter().filter(|d| d["kind"].as_str() == Some("Deployment")).count();
+    assert_eq!(deployments, agents);
+}
+
+/// Where the address space is limited (`ulimit -v`, as some CI runners and containers set), the
+/// pool's reservation is refused; compose then allocates each call's memory on its own.
+#[test]
+fn plugins_run_under_an_address_space_limit() {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 6000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_compose"), "-f", "chart/values.yaml"])
+        .current_dir(repo())
+        .env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let docs = documents(&String::from_utf8(out.stdout).unwrap());
+    assert!(docs.iter().any(|d| d["kind"].as_str() == Some("Deployment")));
+}

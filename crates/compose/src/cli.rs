@@ -248,7 +248,17 @@ fn render(args: RenderArgs) -> Result<Output> {
         }
         None => out.stdout = emit::to_yaml(&rendered.documents),
     }
+    free_beside(rendered);
     Ok(out)
+}
+
+/// Frees a render's objects on a thread of its own, while the output is written: freeing 1000
+/// agents' objects one by one costs about as much as checking their sizes (BENCHMARKS.md). The
+/// command line exits before that thread is done; a caller of the library gets its memory back.
+fn free_beside(rendered: crate::Rendered) {
+    if rendered.documents.len() >= crate::parallel::DOCUMENTS_PER_THREAD {
+        std::thread::spawn(move || drop(rendered));
+    }
 }
 
 fn read_stdin() -> std::io::Result<String> {

@@ -29,7 +29,7 @@ pub fn to_document(value: &Value) -> String {
 
 /// A multi-document stream: `---` before each object.
 pub fn to_yaml(docs: &[Document]) -> String {
-    let parts = parallel::in_chunks(docs, DOCUMENTS_PER_THREAD, |chunk| {
+    let parts = parallel::in_chunks(docs, parallel::DOCUMENTS_PER_THREAD, |chunk| {
         let mut out = String::with_capacity(chunk.len() * 1400);
         for doc in chunk {
             out.push_str("---\n");
@@ -68,9 +68,6 @@ fn write_document(out: &mut String, value: &Value) {
     };
     serde_saphyr::to_fmt_writer_with_options(out, value, options).expect("JSON values serialize as YAML");
 }
-
-/// Below this many documents a thread costs more than it saves.
-const DOCUMENTS_PER_THREAD: usize = 192;
 
 /// The first line of every file `--output-dir` writes: how compose knows its own files when it
 /// removes those of agents no longer in the values.

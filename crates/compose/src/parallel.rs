@@ -1,11 +1,20 @@
 //! Work on many agents spread over the machine's cores, results kept in order. Rendering 1000 agents
 //! is building and writing some 3000 independent objects; two cores halve the wall time.
 
+/// Below this many documents (checking or writing them) a thread costs more than it saves.
+pub const DOCUMENTS_PER_THREAD: usize = 192;
+
+/// The most threads [`in_chunks`] runs at once: the cores this process may use, read once, so that
+/// what is sized by it (the plugin runtime's instance pool) always fits.
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Runs `work` over consecutive chunks of `items` (at least `min_chunk` items each) on up to all
 /// cores, and returns the results in the order of the chunks.
 pub fn in_chunks<T: Sync, R: Send>(items: &[T], min_chunk: usize, work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(items.len() / min_chunk.max(1)).max(1);
+    let threads = threads().min(items.len() / min_chunk.max(1)).max(1);
     if threads == 1 {
         return vec![work(items)];
     }

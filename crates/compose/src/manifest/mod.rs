@@ -209,44 +209,64 @@ pub const MAX_DATA_BYTES: usize = 1024 * 1024;
 pub const MAX_OBJECT_BYTES: usize = 1024 * 1024 * 3 / 2;
 
 /// Refuses, naming the agent and the values that fill it, any object the API server would refuse
-/// for its size; checked on the built objects, before anything is printed.
+/// for its size; checked on the built objects (on all cores), before anything is printed.
 pub fn check_sizes(docs: &[Document], values: &Values) -> Result<()> {
-    let mut problems = Vec::new();
-    for doc in docs {
-        let Some(agent) = &doc.agent else { continue };
-        let at = YamlPath::root().key("agents").key(agent);
-        let kind = doc.object["kind"].as_str().unwrap_or_default();
-        let data = doc.object["data"].as_object().into_iter().flatten().map(|(_, v)| match (kind, v.as_str()) {
-            ("Secret", Some(b64)) => {
-                base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len())
-            }
-            (_, Some(text)) => text.len(),
-            _ => 0,
-        });
-        let data_bytes: usize = data.sum();
-        let (what, limit, size) = if data_bytes > MAX_DATA_BYTES {
-            ("data", MAX_DATA_BYTES, data_bytes)
-        } else {
-            let size = serde_json::to_vec(&doc.object).map_or(0, |b| b.len());
-            if size <= MAX_OBJECT_BYTES {
-                continue;
-            }
-            ("object", MAX_OBJECT_BYTES, size)
-        };
-        let (path, culprit) = match kind {
-            "ConfigMap" => (at.key("agentsMd"), "agentsMd"),
-            "Secret" => (at.key("secretEnv"), "secretEnv"),
-            _ => (at.clone(), "env"),
-        };
-        problems.push(values.diagnostic(
-            &path,
-            format!(
-                "agent `{agent}`: its {kind}'s {what} would be {size} bytes, more than the {limit} the API server \
-                 accepts; make {culprit} smaller"
-            ),
-        ));
-    }
+    let problems: Vec<_> = parallel::in_chunks(docs, parallel::DOCUMENTS_PER_THREAD, |chunk| {
+        chunk.iter().filter_map(|doc| size_problem(doc, values)).collect::<Vec<_>>()
+    })
+    .concat();
     if problems.is_empty() { Ok(()) } else { Err(Error::Input(problems)) }
+}
+
+fn size_problem(doc: &Document, values: &Values) -> Option<crate::error::Diagnostic> {
+    let agent = doc.agent.as_ref()?;
+    let at = YamlPath::root().key("agents").key(agent);
+    let kind = doc.object["kind"].as_str().unwrap_or_default();
+    let data = doc.object["data"].as_object().into_iter().flatten().map(|(_, v)| match (kind, v.as_str()) {
+        ("Secret", Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len()),
+        (_, Some(text)) => text.len(),
+        _ => 0,
+    });
+    let data_bytes: usize = data.sum();
+    let (what, limit, size) = if data_bytes > MAX_DATA_BYTES {
+        ("data", MAX_DATA_BYTES, data_bytes)
+    } else {
+        let size = json_size(&doc.object);
+        if size <= MAX_OBJECT_BYTES {
+            return None;
+        }
+        ("object", MAX_OBJECT_BYTES, size)
+    };
+    let (path, culprit) = match kind {
+        "ConfigMap" => (at.key("agentsMd"), "agentsMd"),
+        "Secret" => (at.key("secretEnv"), "secretEnv"),
+        _ => (at.clone(), "env"),
+    };
+    Some(values.diagnostic(
+        &path,
+        format!(
+            "agent `{agent}`: its {kind}'s {what} would be {size} bytes, more than the {limit} the API server \
+             accepts; make {culprit} smaller"
+        ),
+    ))
+}
+
+/// The length in bytes of `value` as compact JSON (what the API server stores), counted without
+/// building the text.
+fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value).expect("a JSON value serializes");
+    counter.0
 }
 
 /// Rolls the pod when the config or the Secret changes.

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -35,6 +37,17 @@ pub const MEMORY_CAP: usize = 128 << 20;
 /// Fuel counts only the plugin's own work, so a busy machine neither stops a fair plugin nor
 /// gives a loop longer.
 pub const FUEL_PER_CALL: u64 = 1_000_000_000;
+/// Core instances, tables and linear memories one call may create (a Rust plugin makes a few; a
+/// componentize-js one some more).
+pub const INSTANCES_PER_CALL: u32 = 64;
+pub const TABLES_PER_CALL: u32 = 64;
+pub const MEMORIES_PER_CALL: u32 = 16;
+/// Elements one table may hold (wasmtime's pooling default is 20,000; a JavaScript engine's
+/// function table is the largest a plugin has).
+const TABLE_ELEMENTS: usize = 100_000;
+/// Memory a finished call's linear memory keeps mapped for the next, in bytes: it is reset with
+/// `memset` (only the pages the call touched), not returned to the kernel and faulted in again.
+const MEMORY_KEPT_RESIDENT: usize = 4 << 20;
 /// The wall-clock backstop of one call (epoch interruption), for what fuel does not meter.
 pub const CALL_WALL_LIMIT: Duration = Duration::from_secs(10);
 const EPOCH_TICK: Duration = Duration::from_millis(100);
@@ -137,9 +150,38 @@ pub enum PluginFault {
     Failed(String),
 }
 
+/// wasmtime's pooling allocator, sized for the calls that can run at once (one per render thread,
+/// [`crate::parallel::threads`]), each within the per-call limits above. Instances come from slots
+/// reserved once, and a slot keeps its plugin's memory image mapped: a call costs no `mmap`,
+/// `munmap` or `mprotect`, which on a multi-threaded process also means no TLB shootdown on
+/// every core (about a third of the time of 1000 calls, BENCHMARKS.md).
+fn pooling() -> InstanceAllocationStrategy {
+    let calls = crate::parallel::threads() as u32;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(calls)
+        .total_core_instances(calls * INSTANCES_PER_CALL)
+        .max_core_instances_per_component(INSTANCES_PER_CALL)
+        .total_tables(calls * TABLES_PER_CALL)
+        .max_tables_per_component(TABLES_PER_CALL)
+        .max_tables_per_module(TABLES_PER_CALL)
+        .table_elements(TABLE_ELEMENTS)
+        .total_memories(calls * MEMORIES_PER_CALL)
+        .max_memories_per_component(MEMORIES_PER_CALL)
+        .max_memory_size(MEMORY_CAP)
+        .linear_memory_keep_resident(MEMORY_KEPT_RESIDENT)
+        .table_keep_resident(MEMORY_KEPT_RESIDENT)
+        // With the kernel's PAGEMAP_SCAN (Linux 6.7) only the pages a call wrote are reset.
+        .pagemap_scan(wasmtime::Enabled::Auto)
+        .total_stacks(0);
+    InstanceAllocationStrategy::Pooling(pool)
+}
+
 impl Runtime {
+    /// The engine uses the pooling allocator; where its address-space reservation (some 4 GiB per
+    /// memory slot) is refused (a `ulimit -v`), every call allocates its own memory instead.
     pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
-        let engine = Engine::new(&engine_config())?;
+        let engine =
+            Engine::new(engine_config().allocation_strategy(pooling())).or_else(|_| Engine::new(&engine_config()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let (cache_dir, cache_refused) = match cache_dir.map(|d| private_folder(&d).map(|()| d)) {
@@ -312,9 +354,9 @@ fn sandbox(engine: &Engine) -> Store<Sandbox> {
         .build();
     let limits = StoreLimitsBuilder::new()
         .memory_size(MEMORY_CAP)
-        .instances(64)
-        .tables(64)
-        .memories(16)
+        .instances(INSTANCES_PER_CALL as usize)
+        .tables(TABLES_PER_CALL as usize)
+        .memories(MEMORIES_PER_CALL as usize)
         .trap_on_grow_failure(true)
         .build();
     let mut store = Store::new(engine, Sandbox { wasi, stderr, table: ResourceTable::new(), limits });
