@@ -114,7 +114,7 @@ fn pod_labels_may_not_set_a_selector_label_or_an_invalid_label() {
         ("app.kubernetes.io/instance: other", "selects the agent's pods"),
         ("app.kubernetes.io/component: other", "selects the agent's pods"),
         ("team: \"a b\"", "not a label value"),
-        ("\"Bad_Prefix.io/x\": y", "not a DNS subdomain"),
+        ("\"Bad_Prefix.io/x\": z", "not a DNS subdomain"),
     ] {
         let (_d, file) = values_file(&agent(&format!("    podLabels: {{{label}}}\n")));
         assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.podLabels", expected]);

@@ -528,9 +528,9 @@ fn an_instruction_file_that_clashes_is_refused() {
         (r#"[".codex/config.toml"]"#, "[]", "named config.toml"),
         (r#"["AGENTS.md", "AGENTS.md"]"#, "[]", "twice"),
         (r#"["AGENTS.md", "./AGENTS.md"]"#, "[]", "`.` segment"),
-        (r#"[".kiro"]"#, r#"[".kiro"]"#, "overlaps its persisted path"),
-        (r#"[".kiro/steering/AGENTS.md"]"#, r#"[".kiro"]"#, "overlaps its persisted path"),
-        (r#"[".kiro"]"#, r#"[".kiro/settings"]"#, "overlaps its persisted path"),
+        (r#"[".kiro"]"#, r#"[".kiro"]"#, "overlaps the instruction file"),
+        (r#"[".kiro/steering/AGENTS.md"]"#, r#"[".kiro"]"#, "overlaps the instruction file"),
+        (r#"[".kiro"]"#, r#"[".kiro/settings"]"#, "overlaps the instruction file"),
     ] {
         assert_answer_refused(
             &format!(r#"{{"instructionFiles": {files}, "persist": {persist}}}"#),
@@ -538,6 +538,8 @@ fn an_instruction_file_that_clashes_is_refused() {
             &["instruction file", why],
         );
     }
+    let twice = r#"[".kiro", ".kiro/"]"#;
+    assert_answer_refused(&format!(r#"{{"persist": {twice}}}"#), "", &["persisted path \".kiro\" is listed twice"]);
 }
 
 #[test]
@@ -740,7 +742,13 @@ fn calls_on_every_core_at_once_each_find_a_slot_in_the_instance_pool() {
 #[test]
 fn plugins_run_under_an_address_space_limit() {
     let out = std::process::Command::new("sh")
-        .args(["-c", "ulimit -v 6000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_compose"), "-f", "chart/values.yaml"])
+        .args([
+            "-c",
+            "ulimit -v 6000000 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_compose"),
+            "-f",
+            "chart/values.yaml",
+        ])
         .current_dir(repo())
         .env("COMPOSE_CACHE_DIR", repo().join("target/test-plugin-cache"))
         .output()
@@ -748,4 +756,22 @@ fn plugins_run_under_an_address_space_limit() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let docs = documents(&String::from_utf8(out.stdout).unwrap());
     assert!(docs.iter().any(|d| d["kind"].as_str() == Some("Deployment")));
+}
+
+/// One plugin file reached twice (the same path twice, or by `--plugin` and through its folder's
+/// `--plugin-dir`) is one plugin, not two claiming the same name and commands.
+#[test]
+fn the_same_plugin_given_twice_is_loaded_once() {
+    let dir = repo().join("plugins/qwen-js");
+    let js = dir.join("qwen.wasm").display().to_string();
+    let (_d, file) = values_file(
+        "agents:\n  kiro: {enabled: false}\n  q:\n    command: qwen\n    discord: {botToken: t, allowAllChannels: true}\n",
+    );
+    for twice in [vec!["--plugin", &js, "--plugin", &js], vec!["--plugin-dir", dir.to_str().unwrap(), "--plugin", &js]]
+    {
+        let mut args = vec!["-f", file.as_str()];
+        args.extend(twice.iter().copied());
+        let run = compose(&args);
+        assert_eq!(run.code, 0, "{twice:?}: {}", run.stderr);
+    }
 }

@@ -91,8 +91,8 @@ def test_shared_objects_get_their_own_file_and_an_agent_set_without_namespace_gi
     (package / "agentset.yaml").write_text(yaml.safe_dump(doc))
     kpt(tmp_path)
     files = tree(package)
-    assert sorted(files) == ["agentset.yaml", "kiro.yaml", "shared.yaml"]
-    assert [d["kind"] for d in yaml.safe_load_all(files["shared.yaml"])] == ["ServiceAccount"]
+    assert sorted(files) == ["_shared.yaml", "agentset.yaml", "kiro.yaml"]
+    assert [d["kind"] for d in yaml.safe_load_all(files["_shared.yaml"])] == ["ServiceAccount"]
     assert all("namespace" not in d["metadata"] for d in yaml.safe_load_all(files["kiro.yaml"]))
 
 

@@ -359,9 +359,23 @@ fn a_malformed_set_argument_is_an_error_that_hides_values() {
     assert!(!run.stderr.contains(TOKEN));
 }
 
+/// Helm's release-name rule (`validName`): DNS labels joined by dots, at most 53 characters.
 #[test]
-fn a_bad_release_name_is_an_error() {
-    assert_input_error(&compose(&["--release-name", "Bad_Name"]), &["--release-name"]);
+fn release_names_follow_helms_rule() {
+    let fifty_three = format!("{}.b", "a".repeat(51));
+    for good in ["prod", "team.prod", "a.b-c.d", "0", fifty_three.as_str()] {
+        let (_d, file) = values_file(&agent(""));
+        let run = compose(&["-f", &file, "--release-name", good]);
+        assert_eq!(run.code, 0, "{good}: {}", run.stderr);
+        let docs = documents(&run.stdout);
+        let deployment = docs.iter().find(|d| d["kind"].as_str() == Some("Deployment")).unwrap();
+        let name = deployment["metadata"]["name"].as_str().unwrap();
+        assert!(name.len() <= 63 && !name.ends_with(['-', '.']), "{good}: {name}");
+    }
+    let fifty_four = format!("{}.b", "a".repeat(52));
+    for bad in ["Bad_Name", "a..b", ".a", "a.", "-a", "a-", "a.-b", "a_b", fifty_four.as_str(), ""] {
+        assert_input_error(&compose(&[&format!("--release-name={bad}")]), &["--release-name"]);
+    }
 }
 
 #[test]
@@ -433,4 +447,79 @@ fn a_failed_write_to_the_output_folder_leaves_no_new_file() {
     assert!(run.stderr.contains(".codex.yaml.tmp"), "{}", run.stderr);
     let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from(".codex.yaml.tmp")], "only what was there before");
+}
+
+/// Whatever stops `--output-dir` part-way (a temporary copy's or a final file's name taken by a
+/// folder, in any agent's place), the folder is left exactly as it was: no new file, no `.tmp`.
+#[test]
+fn a_failed_output_folder_is_left_as_it_was() {
+    fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+        let mut all: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                (path.file_name().unwrap().to_string_lossy().into(), std::fs::read_to_string(&path).ok())
+            })
+            .collect();
+        all.sort();
+        all
+    }
+    let values = fixture("four-agents.yaml");
+    for agent in ["kiro", "claude", "codex", "gemini"] {
+        for taken in [format!(".{agent}.yaml.tmp"), format!("{agent}.yaml")] {
+            let out = tempfile::tempdir().unwrap();
+            let dir = out.path().to_str().unwrap();
+            // An earlier good run, then the name taken by a folder.
+            assert_eq!(compose(&["-f", &values, "--output-dir", dir]).code, 0);
+            let _ = std::fs::remove_file(out.path().join(&taken));
+            std::fs::create_dir(out.path().join(&taken)).unwrap();
+            let before = snapshot(out.path());
+            let run = compose(&["-f", &values, "--output-dir", dir, "--set", "agents.kiro.pool.maxSessions=3"]);
+            assert_ne!(run.code, 0, "{taken}: {}", run.stderr);
+            assert!(run.stderr.contains(&taken), "{taken}: {}", run.stderr);
+            assert_eq!(snapshot(out.path()), before, "{taken}: the folder changed");
+        }
+    }
+}
+
+/// Shared objects go to `_shared.yaml`, which no agent name can be: an agent named `shared` keeps
+/// its own file.
+#[test]
+fn an_agent_named_shared_has_its_own_file() {
+    let out = tempfile::tempdir().unwrap();
+    let values = agent("  shared:\n    plugin: codex\n    discord: {botToken: t, allowAllChannels: true}\n");
+    let run = compose_with_stdin(
+        &["-f", "-", "--output-dir", out.path().to_str().unwrap(), "--set", "serviceAccount.create=true"],
+        &values,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let kinds = |file: &str| -> Vec<String> {
+        documents(&std::fs::read_to_string(out.path().join(file)).unwrap())
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(kinds("_shared.yaml"), ["ServiceAccount"]);
+    assert_eq!(kinds("shared.yaml"), ["Secret", "ConfigMap", "Deployment"]);
+}
+
+/// The operator's `persistence.paths` get the rule a plugin's answer gets (`rules::persisted_paths`):
+/// no path twice (with or without a trailing `/`), none at, inside or above an instruction file
+/// (kiro's is AGENTS.md in $HOME; a plugin-less agent's too).
+#[test]
+fn persisted_paths_listed_twice_or_over_an_instruction_file_are_refused() {
+    for (paths, bad_index, why) in [
+        ("[.kiro, .kiro]", 1, "listed twice"),
+        ("[.kiro/, .kiro]", 1, "listed twice"),
+        ("[.a, .b, .a/]", 2, "listed twice"),
+        ("[AGENTS.md]", 0, "overlaps the instruction file \"AGENTS.md\""),
+        ("[.kiro, AGENTS.md/]", 1, "overlaps the instruction file"),
+    ] {
+        let (_d, file) = values_file(&agent(&format!("    persistence: {{paths: {paths}}}\n")));
+        let at = format!("agents.demo.persistence.paths[{bad_index}]");
+        assert_input_error(&compose(&["-f", &file]), &[&file, &at, why]);
+    }
+    let (_d, file) = values_file(&agent("    persistence: {paths: [.kiro, .kiro-cli, AGENTS.mdx]}\n"));
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -59,7 +59,7 @@ pub enum Command {
     /// KRM function (kpt fn eval --exec): a ResourceList on stdin, a ResourceList on stdout.
     ///
     /// An AgentSet among the items stays (marked config.kubernetes.io/local-config) and its agents' objects
-    /// follow in its namespace, each agent in `<agent>.yaml` beside it (shared objects in `shared.yaml`);
+    /// follow in its namespace, each agent in `<agent>.yaml` beside it (shared objects in `_shared.yaml`);
     /// what an earlier run generated from it is replaced, so a second run gives the same package.
     Krm(PluginArgs),
     /// Print chart 0.4.0 values for chart 0.3.x values (agent.preset, top-level discord, ...).
@@ -136,7 +136,7 @@ pub struct RenderArgs {
     /// kubeVersion (1.29, for the native sidecar of the S3 backup) are refused.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
-    /// Write one file per agent (DIR/NAME.yaml, and DIR/shared.yaml) instead of stdout. Files an
+    /// Write one file per agent (DIR/NAME.yaml, and DIR/_shared.yaml for shared objects) instead of stdout. Files an
     /// earlier run wrote for agents no longer in the values are removed; other files are left alone.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -184,9 +184,6 @@ impl Output {
 }
 
 pub fn run(cli: Cli) -> Result<Output> {
-    if matches!(cli.command, None | Some(Command::Render(_) | Command::PostRender(_) | Command::Krm(_))) {
-        crate::validate::prepare();
-    }
     match cli.command {
         None => render(cli.render),
         Some(Command::Render(args)) => render(args),

@@ -80,11 +80,23 @@ pub struct DirOutput {
     pub removed: Vec<std::path::PathBuf>,
 }
 
-/// `<dir>/<agent>.yaml` per agent and `<dir>/shared.yaml` for shared objects, each starting with
-/// [`OUTPUT_DIR_HEADER`] and readable by the owner only (mode 0600: they hold Secrets). Every file is first written beside its final name, and only when all are
-/// written are they renamed into place, so a failed write leaves no new file behind; then the
-/// `*.yaml` files of earlier runs (those starting with the header) that this run did not write are
-/// removed. Other files in `dir` are never touched.
+/// The file `--output-dir` writes the shared objects (ServiceAccount, NetworkPolicy) to. No agent
+/// can have its name (agent names start with a letter or digit), and `kubectl apply -f DIR`, which
+/// goes by file name, applies it before any agent's.
+pub const SHARED_FILE: &str = "_shared.yaml";
+
+/// The file a document goes to in `--output-dir` and in a KRM package: `<agent>.yaml`, or
+/// [`SHARED_FILE`].
+pub fn file_name(doc: &Document) -> String {
+    doc.agent.as_ref().map_or_else(|| SHARED_FILE.to_string(), |agent| format!("{agent}.yaml"))
+}
+
+/// `<dir>/<agent>.yaml` per agent and `<dir>/`[`SHARED_FILE`] for shared objects, each starting
+/// with [`OUTPUT_DIR_HEADER`] and readable by the owner only (mode 0600: they hold Secrets). Every
+/// file is first written beside its final name; only when all are written, and every final name is
+/// free or a regular file, are they renamed into place, so a failed write leaves the folder as it
+/// was (no new file, no `.tmp` left). Then the `*.yaml` files of earlier runs (those starting with
+/// the header) that this run did not write are removed. Other files in `dir` are never touched.
 pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::input("--output-dir", "", format!("{} exists and is not a folder", dir.display())));
@@ -92,7 +104,7 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut groups: Vec<(String, Vec<Document>)> = Vec::new();
     for doc in docs {
-        let file = doc.agent.clone().unwrap_or_else(|| "shared".into());
+        let file = file_name(doc);
         match groups.iter_mut().find(|(f, _)| *f == file) {
             Some((_, group)) => group.push(doc.clone()),
             None => groups.push((file, vec![doc.clone()])),
@@ -100,7 +112,7 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
     }
     let mut staged = Vec::new();
     for (file, group) in &groups {
-        let (tmp, path) = (dir.join(format!(".{file}.yaml.tmp")), dir.join(format!("{file}.yaml")));
+        let (tmp, path) = (dir.join(format!(".{file}.tmp")), dir.join(file));
         // Owner-only: the files hold Secrets (the bot token, secretEnv values).
         let written = {
             use std::io::Write;
@@ -121,8 +133,27 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
         }
         staged.push((tmp, path));
     }
-    for (tmp, path) in &staged {
-        std::fs::rename(tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    let discard = |staged: &[(std::path::PathBuf, std::path::PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    // A rename onto a folder (or anything but a file) would fail part-way: refuse before any.
+    if let Some((_, taken)) =
+        staged.iter().find(|(_, path)| std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()))
+    {
+        discard(&staged);
+        return Err(Error::input(
+            "--output-dir",
+            "",
+            format!("{} exists and is not a file; nothing was written", taken.display()),
+        ));
+    }
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            discard(&staged[i..]);
+            return Err(anyhow::anyhow!("cannot write {}: {e}", path.display()).into());
+        }
     }
     let written: Vec<_> = staged.into_iter().map(|(_, path)| path).collect();
     let mut removed = Vec::new();

@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 
 /// The release name every object's name starts with, from `--release-name` or an AgentSet's
-/// `spec.release.name`: a DNS label of at most 53 characters (Helm's limit, which leaves room for
-/// suffixes within the 63 of a label). Returns why not.
+/// `spec.release.name`: DNS labels joined by dots, at most 53 characters in all (Helm's
+/// `validName` in pkg/action, which leaves room for suffixes within the 63 of a name; every object
+/// compose writes takes a DNS subdomain for a name). Returns why not.
 pub fn release_name(name: &str) -> Result<(), String> {
-    if is_dns_label(name) && name.len() <= 53 {
+    if name.len() <= 53 && name.split('.').all(is_dns_label) {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a release name: lowercase letters, digits and '-', at most 53 characters (Helm's rule)"
+            "{name:?} is not a release name: lowercase letters, digits, '-' and '.', starting and ending with a \
+             letter or digit, at most 53 characters (Helm's rule)"
         ))
     }
 }
@@ -90,6 +92,23 @@ pub fn mount_path(p: &str) -> Result<&str, String> {
 /// Whether `path` is `folder` or lies inside it (both normalized, as [`mount_path`] returns).
 pub fn is_within(path: &str, folder: &str) -> bool {
     path == folder || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The persisted paths of one agent (relative to $HOME, trailing `/` removed) against each other
+/// and its instruction files: a path listed twice would be backed up twice, and an instruction file
+/// is mounted read-only from the ConfigMap, so a restore over it (or over the folder holding it)
+/// would fail. Errors: the index of the offending path and why. Used for a plugin's answer and for
+/// the operator's `persistence.paths` alike.
+pub fn persisted_paths(paths: &[&str], instruction_files: &[String]) -> Result<(), (usize, String)> {
+    for (i, path) in paths.iter().enumerate() {
+        if paths[..i].contains(path) {
+            return Err((i, format!("the persisted path {path:?} is listed twice")));
+        }
+        if let Some(file) = instruction_files.iter().find(|f| is_within(path, f) || is_within(f, path)) {
+            return Err((i, format!("the persisted path {path:?} overlaps the instruction file {file:?}")));
+        }
+    }
+    Ok(())
 }
 
 /// Top-level directories of a Linux image (the FHS): an empty $HOME mounted on one would hide what

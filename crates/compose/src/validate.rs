@@ -37,17 +37,15 @@ pub fn validate(values: &Values) -> Result<Spec> {
     Err(Error::Input(problems))
 }
 
-/// The validator of [`VALUES_SCHEMA`], built once per process. Building it is the largest fixed
-/// cost of a small render (about a third of its instructions: jsonschema compiles every keyword and
-/// regex, and checks the schema against its meta-schema), and needs nothing from the values.
+/// The validator of [`VALUES_SCHEMA`], generated at build time by jsonschema's `validator` macro
+/// from chart/values.schema.json: nothing is compiled when compose starts (building it at run time
+/// was a third of a small render's instructions, BENCHMARKS.md), and each `pattern`'s regex is
+/// built on its first use.
 ///
 /// The schema is draft-07: it uses only keywords that mean the same in draft-07 and 2020-12
-/// ([`DRAFT_NEUTRAL_KEYWORDS`], a test keeps it so), and draft-07's meta-schema, one document,
-/// costs a fifth of what 2020-12's eight vocabularies cost to build (BENCHMARKS.md).
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::draft7::new(schema()).expect("the bundled schema is valid"))
-}
+/// ([`DRAFT_NEUTRAL_KEYWORDS`], a test keeps it so), so Helm 3 and 4 read it alike.
+#[jsonschema::validator(path = "../../chart/values.schema.json")]
+struct ValuesSchema;
 
 /// Top-level keys of chart 0.3.x's values that 0.4.0 has no more (`compose migrate` maps them).
 const CHART_0_3_KEYS: &[&str] = &[
@@ -104,25 +102,31 @@ pub const DRAFT_NEUTRAL_KEYWORDS: &[&str] = &[
     "not",
 ];
 
-/// Starts building the schema's validator on another thread, so that it is ready (or nearly) by
-/// the time the values are read and merged; [`validate`] waits for it. Call it first thing.
-pub fn prepare() {
-    std::thread::spawn(|| {
-        validator();
-    });
-}
-
 fn schema_problems(values: &Values) -> Vec<Diagnostic> {
-    let validator = validator();
     let instance = &values.merged;
-    validator
-        .iter_errors(instance)
+    ValuesSchema::iter_errors(instance)
         .flat_map(|e| {
             let at = YamlPath::from_pointer(e.instance_path().as_str(), instance);
+            // A key's own problem (`propertyNames`) comes as the failed keyword of the name, at its
+            // mapping's path.
+            if e.schema_path().as_str().contains("/propertyNames/") {
+                return vec![name_problem(values, &at, e.instance().as_str().unwrap_or_default())];
+            }
             let schema_node = parent_schema_node(e.schema_path().as_str());
             describe(values, &at, e.kind(), e.instance(), schema_node)
         })
         .collect()
+}
+
+/// A key that the schema's `propertyNames` refuses: an agent name, or an environment variable name.
+fn name_problem(values: &Values, mapping: &YamlPath, name: &str) -> Diagnostic {
+    let why = if mapping.0.len() == 1 && mapping.0[0] == Segment::Key("agents".into()) {
+        "not a valid agent name: it becomes part of Kubernetes names, so use lowercase letters, digits and '-', \
+         start and end with a letter or digit, at most 63 characters"
+    } else {
+        "not a valid name here (environment variable names: letters, digits and '_', not starting with a digit)"
+    };
+    values.diagnostic(&mapping.key(name), why)
 }
 
 /// The schema object that holds the failed keyword (for its `description` and `properties`).
@@ -189,18 +193,6 @@ fn describe(
             Some(d) => format!("{} is not valid here: {d}", shown(instance)),
             None => format!("{} is not valid here", shown(instance)),
         },
-        ValidationErrorKind::PropertyNames { error } if at.0.len() == 1 && at.0[0] == Segment::Key("agents".into()) => {
-            let name = error.instance().as_str().unwrap_or_default().to_string();
-            return vec![values.diagnostic(
-                &at.key(&name),
-                "not a valid agent name: it becomes part of Kubernetes names, so use lowercase letters, digits \
-                 and '-', start and end with a letter or digit, at most 63 characters",
-            )];
-        }
-        ValidationErrorKind::PropertyNames { error } => {
-            let name = error.instance().as_str().unwrap_or_default().to_string();
-            return vec![values.diagnostic(&at.key(&name), "not a valid name here (environment variable names: letters, digits and '_', not starting with a digit)")];
-        }
         ValidationErrorKind::Enum { options } => format!("expected one of {options}"),
         ValidationErrorKind::Required { property } => format!("missing key {property}"),
         ValidationErrorKind::UniqueItems => "has the same entry twice".to_string(),
@@ -545,18 +537,28 @@ fn unknown_volumes(values: &Values, at: &YamlPath, mounts: &[Value], volumes: &[
         .collect()
 }
 
-/// The operator's extra mounts of the agent container against the paths compose mounts (which
+/// The operator's persisted paths against each other and the instruction files
+/// ([`rules::persisted_paths`]), and the operator's extra mounts of the agent container against the
+/// paths compose mounts (which
 /// depend on the plugin's $HOME and instruction files): the same path twice is refused by the API
 /// server, a mount inside the config folder would hide config.toml, and with S3 persistence a mount
 /// at, inside or above a persisted path would hide the login from the backup.
 pub fn mount_problems(values: &Values, agent: &Agent) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    // The operator's own list (a plugin's is checked in `answer::check_defaults`).
+    if agent.values.persistence.paths.is_some() {
+        let paths: Vec<&str> = agent.persist.iter().map(|p| p.path.as_str()).collect();
+        if let Err((i, why)) = rules::persisted_paths(&paths, &agent.instruction_files) {
+            let at = YamlPath::root().key("agents").key(&agent.name).key("persistence").key("paths").index(i);
+            problems.push(values.diagnostic(&at, why));
+        }
+    }
     let at = YamlPath::root().key("agents").key(&agent.name).key("extraVolumeMounts");
     let own = deployment::own_mounts(agent);
     let own_paths: Vec<&str> = own.iter().filter_map(|m| m["mountPath"].as_str()).collect();
     let s3 = agent.values.persistence.s3.enabled;
     let persisted: Vec<String> = agent.persist.iter().map(|p| format!("{}/{}", agent.home, p.path)).collect();
     let mut seen: Vec<&str> = Vec::new();
-    let mut problems = Vec::new();
     for (i, mount) in agent.values.extra_volume_mounts.iter().enumerate() {
         let Ok(path) = rules::mount_path(mount.get("mountPath").and_then(Value::as_str).unwrap_or_default()) else {
             continue; // reported by the values check

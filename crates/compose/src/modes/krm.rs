@@ -5,7 +5,7 @@
 //! The output follows the specification's conventions so that a package can be rendered again: an
 //! AgentSet among the items stays, marked `config.kubernetes.io/local-config: "true"` (kpt and
 //! kustomize never apply it); each generated object carries the AgentSet's namespace, a file path
-//! beside the AgentSet (`<agent>.yaml`, `shared.yaml` for shared objects) and its index there, and
+//! beside the AgentSet (`<agent>.yaml`, `_shared.yaml` for shared objects) and its index there, and
 //! the name of the AgentSet it came from, so the next run replaces it instead of adding a copy.
 
 use super::agent_set;
@@ -85,7 +85,7 @@ fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), 
         let folder = set_path.map_or("", |p| p.rsplit_once('/').map_or("", |(dir, _)| dir)).to_string();
         let set_name = set.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
         for doc in rendered.documents {
-            let file = format!("{}.yaml", doc.agent.as_deref().unwrap_or("shared"));
+            let file = crate::emit::file_name(&doc);
             let path = if folder.is_empty() { file } else { format!("{folder}/{file}") };
             let index = out_items
                 .iter()

@@ -110,9 +110,6 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
     let mut persist: Vec<HomePath> = Vec::new();
     for p in &d.persist {
         let path = relative("persisted path", &p.path)?;
-        if persist.iter().any(|q| q.path == path) {
-            return Err(format!("it lists the persisted path {path:?} twice"));
-        }
         let kind = match p.kind {
             PathKind::File => Kind::File,
             PathKind::Directory => Kind::Directory,
@@ -132,12 +129,10 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
         if instruction_files.contains(&file) {
             return Err(format!("it lists the instruction file {file:?} twice"));
         }
-        // The file is mounted read-only from the ConfigMap: a backup or restore of it would fail.
-        if let Some(p) = persist.iter().find(|p| rules::is_within(&p.path, &file) || rules::is_within(&file, &p.path)) {
-            return Err(format!("its instruction file {file:?} overlaps its persisted path {:?}", p.path));
-        }
         instruction_files.push(file);
     }
+    let persisted: Vec<&str> = persist.iter().map(|p| p.path.as_str()).collect();
+    rules::persisted_paths(&persisted, &instruction_files).map_err(|(_, why)| format!("in its answer, {why}"))?;
     if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
         return Err("its login command is not one line of at most 512 characters".into());
     }

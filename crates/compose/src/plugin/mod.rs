@@ -317,6 +317,10 @@ impl Plugins {
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
         let sha256 = runtime::hex(&sha2::Sha256::digest(bytes));
+        // The same plugin given twice (by `--plugin` and in a `--plugin-dir`, say) is one plugin.
+        if let Some(i) = self.plugins.iter().position(|p| p.origin.is_from_command_line() && p.sha256 == sha256) {
+            return Ok(i);
+        }
         let unusable = |why: String| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}"));
         let prepared = self.runtime.load(bytes, &sha256).map_err(|f| match f {
             PluginFault::Unusable(why) => unusable(why),

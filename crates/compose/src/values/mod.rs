@@ -1,6 +1,7 @@
 //! Stage 1: load the values. Chart defaults, then `-f` files, then `--set` arguments, merged with
 //! Helm's rules; each layer is kept so a later error can name the file a value came from.
 
+pub mod helm_yaml;
 pub mod path;
 pub mod set;
 
@@ -142,103 +143,15 @@ pub fn read_text(file: &str, read_stdin: impl FnOnce() -> std::io::Result<String
     Ok((file.to_string(), text))
 }
 
-/// A values document: a YAML mapping. Empty files and other YAML types are errors. Anchors,
-/// aliases and merge keys (`<<: *base`) are applied as Helm applies them.
+/// A values document: a YAML mapping, read as Helm reads it ([`helm_yaml`]: YAML 1.1 scalars,
+/// anchors, aliases and merge keys). Empty files and other YAML types are errors.
 pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
-    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)
-        .map_err(|e| Error::input(source, "", format!("not valid YAML: {}", yaml_error_text(&e))))?;
-    merge_keys(&mut yaml, &YamlPath::root()).map_err(|(at, why)| Error::input(source, at.to_string(), why))?;
-    let value: Value =
-        serde_json::to_value(yaml).map_err(|e| Error::input(source, "", format!("not a values document: {e}")))?;
+    let value = helm_yaml::parse(text).map_err(|p| Error::input(source, p.at.to_string(), p.message))?;
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Err(Error::input(source, "", "the values file is empty (expected a mapping with `agents:`)")),
         _ => Err(Error::input(source, "", "expected a mapping at the top (like `agents: ...`)")),
     }
-}
-
-/// Applies YAML merge keys the way Helm reads values (sigs.k8s.io/yaml over Go's yaml.v2, whose
-/// decoder sets a mapping's entries in order): `<<: *base` copies base's keys, `<<: [*a, *b]`
-/// copies b's and then a's (the earlier mapping wins), and a key written after the `<<` wins over
-/// a merged one while a key written before it is overwritten. The copy is shallow, as in YAML 1.1's
-/// merge type: a merged `discord:` replaces the key's value whole.
-fn merge_keys(value: &mut serde_yaml::Value, at: &YamlPath) -> Result<(), (YamlPath, String)> {
-    use serde_yaml::Value as Y;
-    match value {
-        Y::Mapping(mapping) => {
-            for (key, child) in mapping.iter_mut() {
-                let key = key_text(key);
-                merge_keys(child, &if key == "<<" { at.clone() } else { at.key(&key) })?;
-            }
-            if !mapping.contains_key("<<") {
-                return Ok(());
-            }
-            let wrong = || (at.key("<<"), "a merge key takes a mapping or a list of mappings".to_string());
-            let mut merged = serde_yaml::Mapping::new();
-            for (key, child) in std::mem::take(mapping) {
-                if key.as_str() != Some("<<") {
-                    merged.insert(key, child);
-                    continue;
-                }
-                let sources = match child {
-                    Y::Mapping(source) => vec![source],
-                    Y::Sequence(list) => list
-                        .into_iter()
-                        .rev()
-                        .map(|item| if let Y::Mapping(source) = item { Ok(source) } else { Err(wrong()) })
-                        .collect::<Result<_, _>>()?,
-                    _ => return Err(wrong()),
-                };
-                for (k, v) in sources.into_iter().flatten() {
-                    merged.insert(k, v);
-                }
-            }
-            *mapping = merged;
-        }
-        Y::Sequence(list) => {
-            for (i, item) in list.iter_mut().enumerate() {
-                merge_keys(item, &at.index(i))?;
-            }
-        }
-        Y::Tagged(tagged) => merge_keys(&mut tagged.value, at)?,
-        _ => {}
-    }
-    Ok(())
-}
-
-/// A mapping key as a path segment (Helm turns every key into a string).
-fn key_text(key: &serde_yaml::Value) -> String {
-    match key {
-        serde_yaml::Value::String(s) => s.clone(),
-        other => serde_yaml::to_string(other).map_or_else(|_| "?".into(), |s| s.trim_end().to_string()),
-    }
-}
-
-/// serde_yaml's message with its position, without echoing the document's text.
-fn yaml_error_text(e: &serde_yaml::Error) -> String {
-    let message = without_quoted_values(&e.to_string());
-    match e.location() {
-        Some(l) if !message.contains("line") => {
-            format!("{message} at line {} column {}", l.line(), l.column())
-        }
-        _ => message,
-    }
-}
-
-/// serde_yaml quotes the offending scalar (`invalid value: string "tok-...", expected an integer`
-/// for `botToken: !!int tok-...`); that scalar may be a secret, so it is never shown.
-fn without_quoted_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find("string \"") {
-        out.push_str(&rest[..start]);
-        out.push_str("a string (not shown)");
-        let after = &rest[start + "string \"".len()..];
-        let end = after.find("\", expected").or_else(|| after.rfind('"')).map_or(after.len(), |i| i + 1);
-        rest = &after[end.min(after.len())..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Helm's merge: maps merge key by key, anything else replaces; a `null` stays to delete later.
