@@ -413,12 +413,20 @@ fn plugin_takes_regular_files_only() {
             assert_input_error(&run, &[path, "cannot read plugin: not a regular file"]);
         }
     }
-    // The same from a values file's `plugin:` and from --plugin-dir.
-    let (_d, file) = values_file(&format!(
-        "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
-        fifo.display()
-    ));
-    assert_input_error(&compose_within(20, &["-f", &file], &[]), &["fifo.wasm", "not a regular file"]);
+    // The same from a values file's `plugin:`, named where the values name it; and from --plugin-dir.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let not_wasm = elsewhere.path().join("text.wasm");
+    std::fs::write(&not_wasm, "not wasm at all").unwrap();
+    for (plugin, why) in
+        [(&fifo, "not a regular file"), (&folder, "not a regular file"), (&not_wasm, "not a WebAssembly")]
+    {
+        let (_d, file) = values_file(&format!(
+            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
+            plugin.display()
+        ));
+        let run = compose_within(20, &["-f", &file], &[]);
+        assert_input_error(&run, &[&file, "agents.a.plugin", plugin.to_str().unwrap(), why]);
+    }
     // A folder's entries that are not regular files are passed over, never opened.
     let run = compose_within(20, &["plugin", "list", "--plugin-dir", dir.path().to_str().unwrap()], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);

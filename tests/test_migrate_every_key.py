@@ -148,3 +148,19 @@ def test_unknown_keys_at_any_depth_are_named(compose):
     assert result.code == 0, result.stderr
     for key in ["discord.guild", "image.registry", "pool.max", "agent.shell", "foo"]:
         assert f"<stdin>: {key}: no equivalent in 0.4.0" in result.stderr
+
+
+def test_common_chart_keys_0_4_0_has_are_carried_over(compose):
+    """podAnnotations and podLabels (per agent in 0.4.0), serviceAccount and networkPolicy (top level): not keys
+    of chart 0.3.3, but common in operators' values, and 0.4.0 has them."""
+    old = ("discord: {botToken: t, allowedChannels: ['123456789012345678']}\n"
+           "podAnnotations: {team: bots}\npodLabels: {tier: chat}\n"
+           "serviceAccount: {create: true}\nnetworkPolicy: {enabled: true}\n")
+    result = compose("migrate", "-f", "-", stdin=old)
+    assert result.code == 0, result.stderr
+    for key in ["podAnnotations", "podLabels", "serviceAccount", "networkPolicy"]:
+        assert f"<stdin>: {key}" not in result.stderr, result.stderr
+    new = yaml.safe_load(result.stdout)
+    assert new["agents"]["kiro"]["podAnnotations"] == {"team": "bots"}
+    assert new["agents"]["kiro"]["podLabels"] == {"tier": "chat"}
+    assert new["serviceAccount"] == {"create": True} and new["networkPolicy"] == {"enabled": True}

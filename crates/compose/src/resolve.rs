@@ -90,7 +90,15 @@ fn choose_plugin(name: &str, values: &AgentValues, all: &Values, plugins: &mut P
                 )
                 .into());
         }
-        return match plugins.find(plugin_ref)? {
+        // A file that is no usable plugin is reported where the values name it, with the file's own
+        // problem.
+        let found = plugins.find(plugin_ref).map_err(|e| match e {
+            Error::Input(problems) => Error::Input(
+                problems.into_iter().map(|d| all.diagnostic(&at, format!("{}: {}", d.source, d.message))).collect(),
+            ),
+            other => other,
+        });
+        return match found? {
             Some(i) => Ok(Some(i)),
             None => Err(all
                 .diagnostic(&at, format!("no plugin named `{plugin_ref}`; loaded: {}", plugins.summary()))

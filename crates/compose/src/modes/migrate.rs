@@ -58,7 +58,10 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
 
     for (key, value) in old {
         match key.as_str() {
-            "nameOverride" | "fullnameOverride" | "imagePullSecrets" | "podSecurityContext" => {
+            // Chart 0.3.3 has no serviceAccount, networkPolicy, podAnnotations or podLabels, but many
+            // operators add those common chart keys to their values: 0.4.0 has them.
+            "nameOverride" | "fullnameOverride" | "imagePullSecrets" | "podSecurityContext" | "serviceAccount"
+            | "networkPolicy" => {
                 m.keep(&mut new, key, value);
             }
             "securityContext" | "containerSecurityContext" => m.keep(&mut new, "containerSecurityContext", value),
@@ -67,7 +70,8 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
             "discord" => m.discord(section("discord"))?,
             "pool" => m.copy_known(key, section(key), &["maxSessions", "sessionTtlHours"]),
             "reactions" => m.copy_known(key, section(key), &["enabled", "removeAfterReply", "emojis", "timing"]),
-            "resources" | "nodeSelector" | "tolerations" | "affinity" | "envFrom" | "agentsMd" => {
+            "resources" | "nodeSelector" | "tolerations" | "affinity" | "envFrom" | "agentsMd" | "podAnnotations"
+            | "podLabels" => {
                 m.keep_in_agent(key, value);
             }
             "env" => {}
