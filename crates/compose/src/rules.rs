@@ -3,16 +3,18 @@
 use std::collections::BTreeMap;
 
 /// The release name every object's name starts with, from `--release-name` or an AgentSet's
-/// `spec.release.name`: DNS labels joined by dots, at most 53 characters in all (Helm's
-/// `validName` in pkg/action, which leaves room for suffixes within the 63 of a name; every object
-/// compose writes takes a DNS subdomain for a name). Returns why not.
+/// `spec.release.name`: a DNS label of at most 53 characters (Helm's limit, which leaves room for
+/// suffixes within the 63 of a label). Helm's own rule (`validName`) also allows dots, but the API
+/// server warns on a Deployment so named ("this is used in Pod names and hostnames ... a DNS label is
+/// recommended"), and every agent's Deployment carries the release name. Returns why not.
 pub fn release_name(name: &str) -> Result<(), String> {
-    if name.len() <= 53 && name.split('.').all(is_dns_label) {
+    if is_dns_label(name) && name.len() <= 53 {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a release name: lowercase letters, digits, '-' and '.', starting and ending with a \
-             letter or digit, at most 53 characters (Helm's rule)"
+            "{name:?} is not a release name: lowercase letters, digits and '-', starting and ending with a letter \
+             or digit, at most 53 characters (Helm also allows '.', but the API server warns about a Deployment \
+             whose name has one: it becomes the pods' hostnames)"
         ))
     }
 }

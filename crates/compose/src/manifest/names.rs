@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 pub const MAX_NAME: usize = 63;
 
 /// Helm's `<chart>.fullname`: `fullnameOverride`, else the release name if it already contains
-/// the chart name, else `<release>-<chart name>`; cut to 63 characters, no trailing '-' or '.'.
+/// the chart name, else `<release>-<chart name>`; cut to 63 characters, no trailing '-'.
 pub fn fullname(spec: &Spec, release: &str, chart_name: &str) -> String {
     if !spec.fullname_override.is_empty() {
         return trunc(&spec.fullname_override);
@@ -31,7 +31,7 @@ pub fn agent_resource_name(fullname: &str, agent: &str) -> String {
 
 fn trunc(s: &str) -> String {
     let cut = if s.len() > MAX_NAME { &s[..MAX_NAME] } else { s };
-    cut.trim_end_matches(['-', '.']).to_string()
+    cut.trim_end_matches('-').to_string()
 }
 
 #[cfg(test)]
