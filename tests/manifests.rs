@@ -315,3 +315,25 @@ fn a_duplicate_key_in_a_values_file_is_an_error() {
     let (_d, file) = values_file(&agent("    command: kiro-cli\n    command: other\n"));
     assert_input_error(&compose(&["-f", &file]), &[&file, "duplicate", "command"]);
 }
+
+/// `nameOverride` and `fullnameOverride` become part of every object's name: each must be a DNS label
+/// (the schema's pattern, which Helm applies too), or names the API server refuses would be written.
+#[test]
+fn name_overrides_that_would_make_invalid_object_names_are_refused() {
+    for (key, value) in [
+        ("fullnameOverride", "Bad_Name"),
+        ("fullnameOverride", "-x"),
+        ("fullnameOverride", "x-"),
+        ("fullnameOverride", "team.prod"),
+        ("nameOverride", "a.b"),
+        ("nameOverride", "x-"),
+        ("nameOverride", "UPPER"),
+    ] {
+        let (_d, file) = values_file(&format!("{key}: \"{value}\"\n{}", agent("")));
+        assert_input_error(&compose(&["-f", &file]), &[&file, key, "DNS label"]);
+    }
+    for (key, value) in [("fullnameOverride", "bots"), ("nameOverride", "ab-2"), ("fullnameOverride", "")] {
+        let (_d, file) = values_file(&format!("{key}: \"{value}\"\n{}", agent("")));
+        assert_eq!(compose(&["-f", &file]).code, 0, "{key}: {value}");
+    }
+}

@@ -38,13 +38,13 @@ pub fn validate(values: &Values) -> Result<Spec> {
 }
 
 /// The validator of [`VALUES_SCHEMA`], generated at build time by jsonschema's `validator` macro
-/// from chart/values.schema.json: nothing is compiled when compose starts (building it at run time
+/// from schemas/values.schema.json: nothing is compiled when compose starts (building it at run time
 /// was a third of a small render's instructions, BENCHMARKS.md), and each `pattern`'s regex is
 /// built on its first use.
 ///
 /// The schema is draft-07: it uses only keywords that mean the same in draft-07 and 2020-12
 /// ([`DRAFT_NEUTRAL_KEYWORDS`], a test keeps it so), so Helm 3 and 4 read it alike.
-#[jsonschema::validator(path = "../../chart/values.schema.json")]
+#[jsonschema::validator(path = "../../schemas/values.schema.json")]
 struct ValuesSchema;
 
 /// Top-level keys of chart 0.3.x's values that 0.4.0 has no more (`compose migrate` maps them).
