@@ -97,7 +97,11 @@ impl<'a> Reader<'a> {
         if depth > MAX_DEPTH {
             return Err(self.problem(at, span, &format!("nested more than {MAX_DEPTH} levels deep")));
         }
-        self.values += 1;
+        // Counted before an alias's value is copied, so a bomb is refused before it fills memory.
+        self.values += match &event {
+            Event::Alias(id) => self.anchors.get(id).map_or(1, count),
+            _ => 1,
+        };
         if self.values > MAX_VALUES {
             return Err(self.problem(
                 at,
@@ -107,10 +111,7 @@ impl<'a> Reader<'a> {
         }
         let (value, anchor) = match event {
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(value) => {
-                    self.values += count(value);
-                    (value.clone(), 0)
-                }
+                Some(value) => (value.clone(), 0),
                 None => return Err(self.problem(at, span, "an alias (`*name`) names no anchor defined before it")),
             },
             Event::Scalar(text, style, anchor, tag) => {
