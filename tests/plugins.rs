@@ -783,3 +783,20 @@ fn the_same_plugin_given_twice_is_loaded_once() {
         assert_eq!(run.code, 0, "{twice:?}: {}", run.stderr);
     }
 }
+
+/// A new plugin may take a bundled plugin's name (to replace it): its values.yaml still names each
+/// agent once, for every language.
+#[test]
+fn plugin_new_with_a_bundled_name_writes_values_compose_reads() {
+    let bin = env!("CARGO_BIN_EXE_compose");
+    for (name, lang) in [("kiro", "rust"), ("kiro", "js"), ("codex", "rust")] {
+        let work = tempfile::tempdir().unwrap();
+        run_in(work.path(), bin, &["plugin", "new", name, "--lang", lang], &[]);
+        let folder = work.path().join(name);
+        let out = std::process::Command::new(bin).args(["-f", "values.yaml"]).current_dir(&folder).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The plugin is not built here: the one error is its missing file.
+        assert!(!stderr.contains("duplicate"), "{name} {lang}: {stderr}");
+        assert!(stderr.contains(&format!("agents.{name}.plugin")), "{name} {lang}: {stderr}");
+    }
+}

@@ -130,6 +130,27 @@ def test_two_agent_sets_that_render_one_object_twice_are_refused():
     assert {d["metadata"]["name"] for d in result.docs()} == {"agent-broker-kiro", "agent-broker-codex"}
 
 
+@pytest.mark.parametrize("breakage", ["unclosed", "duplicate key", "integer past u64"])
+def test_an_agent_set_that_cannot_be_read_is_an_error_not_passed_through(breakage):
+    """Handed back unrendered, an AgentSet would install no agent (and fail `helm install` with a misleading
+    message). Helm writes an integer past 2^64 in a free-form field (`affinity: {e: 1e20}`) as digits."""
+    stream = helm_render({"agents": {"kiro": {"affinity": {"e": 7}}}})
+    assert '"e":7' in stream or "e: 7" in stream, stream
+    broken = {
+        "unclosed": stream.replace("kind: AgentSet", "kind: AgentSet\nbroken: [", 1),
+        "duplicate key": stream.replace("kind: AgentSet", "kind: AgentSet\nkind: AgentSet", 1),
+        "integer past u64": stream.replace('"e":7', '"e":100000000000000000000').replace("e: 7", "e: 100000000000000000000"),
+    }[breakage]
+    result = post_render(broken)
+    if breakage == "integer past u64":
+        # Read as Helm reads it (a float), and rendered.
+        assert result.code == 0, result.stderr
+        assert [d["kind"] for d in result.docs()] == ["ConfigMap", "Deployment"]
+    else:
+        assert result.code == 2 and result.stdout == "", result.stdout[:300]
+        assert "AgentSet from Helm" in result.stderr and "cannot be read" in result.stderr, result.stderr
+
+
 def test_post_render_reports_bad_values_and_prints_nothing():
     stream = helm_render({"agents": {"kiro": {"discord": {"botToken": "tok-SECRET"}}}})
     result = post_render(stream)

@@ -355,8 +355,9 @@ fn an_empty_values_file_is_an_error() {
 #[test]
 fn a_malformed_set_argument_is_an_error_that_hides_values() {
     let run = compose(&["--set", &format!("agents.demo.discord.botToken={TOKEN},oops")]);
-    assert_input_error(&run, &["--set #1", "no value"]);
-    assert!(!run.stderr.contains(TOKEN));
+    assert_input_error(&run, &["--set #1", "assignment 2", "has no `=`"]);
+    // What follows a comma may be a secret's tail: it is not quoted either.
+    assert!(!run.stderr.contains(TOKEN) && !run.stderr.contains("oops"), "{}", run.stderr);
 }
 
 /// A release name is a DNS label of at most 53 characters: Helm's rule without its dots, on which
@@ -485,6 +486,18 @@ fn a_failed_output_folder_is_left_as_it_was() {
             assert_eq!(snapshot(out.path()), before, "{taken}: the folder changed");
         }
     }
+}
+
+/// A file in the way that compose did not write (no header line) is never overwritten: exit 2, and
+/// the folder as it was.
+#[test]
+fn an_output_folder_file_compose_did_not_write_is_never_overwritten() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("demo.yaml"), "mine: true\n").unwrap();
+    let run = compose_with_stdin(&["-f", "-", "--output-dir", out.path().to_str().unwrap()], &agent(""));
+    assert_input_error(&run, &["--output-dir", "demo.yaml", "not written by compose"]);
+    assert_eq!(std::fs::read_to_string(out.path().join("demo.yaml")).unwrap(), "mine: true\n");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "no other file is left");
 }
 
 /// Shared objects go to `_shared.yaml`, which no agent name can be: an agent named `shared` keeps

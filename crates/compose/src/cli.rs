@@ -239,9 +239,14 @@ fn render(args: RenderArgs) -> Result<Output> {
         Some(dir) => {
             let done = emit::to_dir(&rendered.documents, dir)?;
             out.stderr.extend(done.written.iter().map(|path| format!("wrote {}", path.display())));
-            out.stderr.extend(
-                done.removed.iter().map(|path| format!("removed {} (its agent is no longer rendered)", path.display())),
-            );
+            out.stderr.extend(done.removed.iter().map(|path| {
+                let why = if path.ends_with(emit::SHARED_FILE) {
+                    "no shared object is rendered any more"
+                } else {
+                    "its agent is no longer rendered"
+                };
+                format!("removed {} ({why})", path.display())
+            }));
         }
         None => out.stdout = emit::to_yaml(&rendered.documents),
     }

@@ -94,7 +94,7 @@ pub fn file_name(doc: &Document) -> String {
 /// `<dir>/<agent>.yaml` per agent and `<dir>/`[`SHARED_FILE`] for shared objects, each starting
 /// with [`OUTPUT_DIR_HEADER`] and readable by the owner only (mode 0600: they hold Secrets). Every
 /// file is first written beside its final name; only when all are written, and every final name is
-/// free or a regular file, are they renamed into place, so a failed write leaves the folder as it
+/// free or a file compose wrote, are they renamed into place, so a failed write leaves the folder as it
 /// was (no new file, no `.tmp` left). Then the `*.yaml` files of earlier runs (those starting with
 /// the header) that this run did not write are removed. Other files in `dir` are never touched.
 pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
@@ -138,15 +138,19 @@ pub fn to_dir(docs: &[Document], dir: &Path) -> Result<DirOutput> {
             let _ = std::fs::remove_file(tmp);
         }
     };
-    // A rename onto a folder (or anything but a file) would fail part-way: refuse before any.
-    if let Some((_, taken)) =
-        staged.iter().find(|(_, path)| std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()))
-    {
+    // A rename onto a folder (or anything but a file) would fail part-way, and one onto a file
+    // compose did not write would destroy it: refuse before any.
+    for (_, path) in &staged {
+        let why = match std::fs::symlink_metadata(path) {
+            Ok(m) if !m.is_file() => "exists and is not a file",
+            Ok(_) if !written_by_compose(path) => "exists and was not written by compose (it has no header line)",
+            _ => continue,
+        };
         discard(&staged);
         return Err(Error::input(
             "--output-dir",
             "",
-            format!("{} exists and is not a file; nothing was written", taken.display()),
+            format!("{} {why}; move it, or choose another folder. Nothing was written", path.display()),
         ));
     }
     for (i, (tmp, path)) in staged.iter().enumerate() {

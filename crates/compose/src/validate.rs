@@ -175,7 +175,7 @@ fn describe(
         }
         ValidationErrorKind::Type { .. } if is_channel_id(at) && instance.is_number() => {
             "a Discord channel ID must be a quoted string, not a number: YAML and `--set` read it as a \
-             number and Helm rounds numbers this large (123456789012345678 becomes 1.2345678901234568e+18). \
+             number and Helm rounds numbers this large (123456789012345678 becomes 1.2345678901234568e+17). \
              Write it in quotes (\"123456789012345678\") or pass it with --set-string"
                 .to_string()
         }

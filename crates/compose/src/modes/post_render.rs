@@ -18,8 +18,20 @@ pub fn post_render(stream: &str, plugins: &PluginOptions) -> Result<(String, Vec
     // AgentSets in one release must not render one object twice (Helm would refuse the release).
     let mut rendered_by: std::collections::HashMap<(String, String), String> = Default::default();
     for chunk in split_documents(stream) {
-        let parsed: Option<Value> =
-            serde_yaml::from_str::<serde_yaml::Value>(chunk).ok().and_then(|y| serde_json::to_value(y).ok());
+        // Read as kubectl and Helm read the manifests (`values::helm_yaml`). A document that cannot
+        // be read is passed on for Helm to judge, unless it names an AgentSet: handing that back
+        // unrendered would install no agent at all.
+        let parsed = match crate::values::helm_yaml::parse(chunk) {
+            Ok(doc) => Some(doc),
+            Err(problem) if chunk.contains("AgentSet") => {
+                return Err(Error::input(
+                    "AgentSet from Helm",
+                    problem.at.to_string(),
+                    format!("this AgentSet cannot be read, so no agent would be rendered: {}", problem.message),
+                ));
+            }
+            Err(_) => None,
+        };
         match parsed {
             Some(doc) if agent_set::is_agent_set(&doc) => {
                 let filename = doc.pointer("/metadata/annotations").and_then(|a| a.get(FILENAME_ANNOTATION)).cloned();

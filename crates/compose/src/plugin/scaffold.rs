@@ -32,8 +32,16 @@ pub fn write(name: &str, lang: Lang, parent: &Path) -> Result<String> {
         Lang::Rust => format!("./target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_")),
         Lang::Js => format!("./{name}.wasm"),
     };
+    // The chart's example agent is `kiro`: dropped, unless the new plugin's agent takes that name
+    // (a YAML mapping holds a key once).
+    let example_agent_off = if name == "kiro" {
+        ""
+    } else {
+        "  # The chart's example agent; `enabled: false` drops it (so does `kiro: null`).\n  kiro:\n    enabled: false\n"
+    };
     let fill = |template: &str| {
         template
+            .replace("{example_agent_off}", example_agent_off)
             .replace("{name}", name)
             .replace("{env_name}", &env_name)
             .replace("{wasm}", &wasm)

@@ -1,6 +1,7 @@
 //! `--set` and `--set-string`, with Helm's rules (`helm.sh/helm/v3/pkg/strvals`):
 //! `a.b=c,d[0]=e`, lists as `{x,y}`, `\,` and `\.` escape, and Helm's typing of bare values
-//! (`true`, `false`, `null`, 64-bit integers without a leading zero; everything else is a string).
+//! (`true`, `false`, `null` in any case, 64-bit integers without a leading zero; everything else is a
+//! string). Errors never quote the argument: it may hold a secret.
 
 use super::path::{Segment, YamlPath};
 use serde_json::{Map, Value};
@@ -10,7 +11,10 @@ pub fn parse(arg: &str, typed: bool) -> Result<Vec<(YamlPath, Value)>, String> {
     let mut assignments = Vec::new();
     let mut rest = arg;
     while !rest.is_empty() {
-        let (path, after_key) = parse_key(rest)?;
+        // The argument's text is never quoted back: after a comma, what looks like a key may be the
+        // tail of a secret (`botToken=abc,def`).
+        let (path, after_key) =
+            parse_key(rest).map_err(|why| format!("assignment {} (counting from 1): {why}", assignments.len() + 1))?;
         let (value, after_value) = parse_value(after_key, typed);
         assignments.push((path, value));
         rest = after_value.strip_prefix(',').unwrap_or(after_value);
@@ -29,24 +33,24 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
         match c {
             '\\' => match chars.next() {
                 Some((_, escaped)) => name.push(escaped),
-                None => return Err(format!("key `{s}` ends with a backslash")),
+                None => return Err("its key ends with a backslash".into()),
             },
             '.' => {
                 if !name.is_empty() {
                     segments.push(Segment::Key(std::mem::take(&mut name)));
                 } else if !matches!(segments.last(), Some(Segment::Index(_))) {
-                    return Err(format!("key `{}` has an empty part", &s[..i]));
+                    return Err("its key has an empty part (`..`, or a `.` first)".into());
                 }
             }
             '[' => {
                 if !name.is_empty() {
                     segments.push(Segment::Key(std::mem::take(&mut name)));
                 }
-                let close = s[i..].find(']').ok_or_else(|| format!("key `{s}` has `[` without `]`"))?;
+                let close = s[i..].find(']').ok_or("its key has `[` without `]`")?;
                 let digits = &s[i + 1..i + close];
                 let index = digits
                     .parse::<usize>()
-                    .map_err(|_| format!("`[{digits}]` is not a list index (a non-negative number)"))?;
+                    .map_err(|_| "its key has a list index in `[...]` that is not a non-negative number".to_string())?;
                 if index > 65535 {
                     return Err(format!("list index {index} is too large"));
                 }
@@ -65,13 +69,16 @@ fn parse_key(s: &str) -> Result<(YamlPath, &str), String> {
                 return Ok((YamlPath(segments), &s[i + 1..]));
             }
             ',' => {
-                return Err(format!("key `{}` has no value (expected KEY=VALUE)", &s[..i]));
+                return Err(NO_VALUE.into());
             }
             _ => name.push(c),
         }
     }
-    Err(format!("key `{s}` has no value (expected KEY=VALUE)"))
+    Err(NO_VALUE.into())
 }
+
+const NO_VALUE: &str = "it has no `=` (expected KEY=VALUE; a comma separates assignments, so write a comma inside a \
+                        value as `\\,`)";
 
 /// A value runs to the next unescaped `,`; `{a,b}` is a list.
 fn parse_value(s: &str, typed: bool) -> (Value, &str) {
@@ -115,10 +122,11 @@ fn typed_value(text: &str, typed: bool) -> Value {
     if !typed {
         return Value::String(text.to_string());
     }
+    // Helm compares these without case (strings.EqualFold): `TRUE` and `Null` are typed too.
     match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
+        _ if text.eq_ignore_ascii_case("true") => Value::Bool(true),
+        _ if text.eq_ignore_ascii_case("false") => Value::Bool(false),
+        _ if text.eq_ignore_ascii_case("null") => Value::Null,
         "0" => Value::from(0),
         _ if text.starts_with('0') => Value::String(text.to_string()),
         _ => text.parse::<i64>().map_or_else(|_| Value::String(text.to_string()), Value::from),
@@ -168,10 +176,11 @@ mod tests {
 
     #[test]
     fn types_bare_values_like_helm() {
-        let v = set(&["a=true,b=123,c=0123,d=1.5,e=null,f=,g=9223372036854775808"], true);
+        let v = set(&["a=true,b=123,c=0123,d=1.5,e=null,f=,g=9223372036854775808,h=TRUE,i=fAlSe,j=Null,k=+5"], true);
         assert_eq!(
             v,
-            json!({"a": true, "b": 123, "c": "0123", "d": "1.5", "e": null, "f": "", "g": "9223372036854775808"})
+            json!({"a": true, "b": 123, "c": "0123", "d": "1.5", "e": null, "f": "", "g": "9223372036854775808",
+                   "h": true, "i": false, "j": null, "k": 5})
         );
     }
 
@@ -195,9 +204,12 @@ mod tests {
     }
 
     #[test]
-    fn rejects_malformed_arguments() {
-        for bad in ["novalue", "a,b=c", "=x", "a[x]=1", "a[1=2", "a..b=1"] {
-            assert!(parse(bad, true).is_err(), "{bad} should be rejected");
+    fn rejects_malformed_arguments_without_quoting_them() {
+        for bad in ["novalue", "a,b=c", "=x", "a[x]=1", "a[1=2", "a..b=1", "k=SECRET1,SECRET2", "k[=SECRET3", "k\\"] {
+            let why = parse(bad, true).expect_err(bad);
+            for part in ["novalue", "SECRET", "[x]", "[1=2"] {
+                assert!(!why.contains(part), "{bad}: {why}");
+            }
         }
     }
 }
