@@ -7,6 +7,7 @@ render what Helm would hold, and refuse (exit 2, naming the field) exactly what 
 conversion refuses. Custom tags (`!tag`) are refused by compose on purpose, where Helm drops them.
 """
 import json
+import os
 import subprocess
 import tomllib
 
@@ -54,7 +55,8 @@ def test_a_plain_form_in_a_string_field_means_what_it_means_to_helm(tmp_path, fo
         assert result.code == 2 and "tag" in result.stderr, result.stderr
         return
     env = helm["agents"]["a"].get("env") if helm else None
-    if helm is None or not isinstance(env, dict) or any(not isinstance(v, (str, type(None))) for v in env.values()):
+    # A null stays for a key the chart's defaults lack (Helm's coalesce), and the schema refuses it.
+    if helm is None or not isinstance(env, dict) or any(not isinstance(v, str) for v in env.values()):
         assert result.code == 2, f"{form!r}: Helm cannot take it ({env!r}), compose did:\n{result.stdout[:300]}"
         # A file Go cannot read at all is named with its line; a value Helm's schema refuses, with its path.
         where = "line" if helm is None else "agents.a"
@@ -64,10 +66,7 @@ def test_a_plain_form_in_a_string_field_means_what_it_means_to_helm(tmp_path, fo
     container = rendered(result.stdout, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     got = {e["name"]: e.get("value", "") for e in container["env"]}
     for name, value in env.items():
-        if value is None:
-            assert name not in got, f"{form!r}: Helm drops a null env {name}"
-        else:
-            assert got.get(name) == value, f"{form!r}: Helm reads {value!r}, compose wrote {got.get(name)!r}"
+        assert got.get(name) == value, f"{form!r}: Helm reads {value!r}, compose wrote {got.get(name)!r}"
 
 
 @pytest.mark.parametrize("form", BOOLEAN_SPELLINGS + ["1", "0", "yEs", "'off'", "~"])
@@ -75,10 +74,9 @@ def test_a_plain_form_in_a_boolean_field_means_what_it_means_to_helm(tmp_path, f
     text, path = values_with(tmp_path, f"    enabled: {form}\n")
     enabled = helm_reads(text)["agents"]["a"].get("enabled", "absent")
     result = run_compose("-f", str(path))
-    if isinstance(enabled, bool) or enabled is None:
+    if isinstance(enabled, bool):
         assert result.code == 0, f"{form!r}: Helm reads {enabled!r}; compose refused: {result.stderr}"
-        # A null `enabled` drops the key, and an agent is enabled by default.
-        assert (rendered(result.stdout, "Deployment") is not None) == (enabled is not False), form
+        assert (rendered(result.stdout, "Deployment") is not None) == enabled, form
     else:
         assert result.code == 2 and "agents.a.enabled" in result.stderr, f"{form!r} -> {enabled!r}: {result.stderr}"
 
@@ -101,3 +99,30 @@ def test_a_plain_form_in_an_integer_field_means_what_it_means_to_helm(tmp_path, 
         assert config["pool"]["max_sessions"] == sessions, form
     else:
         assert result.code == 2 and "agents.a" in result.stderr, f"{form!r} -> {sessions!r}: {result.stderr}"
+
+
+NULL_CASES = {
+    # A null deletes what the chart's defaults have ...
+    "the example agent": "agents:\n  kiro: null\n  a: {plugin: codex, discord: {botToken: t, allowAllChannels: true}}\n",
+    "a default of the example agent": "agents:\n  kiro:\n    discord: {existingSecret: null, botToken: t}\n",
+    # ... and stays, for the schema to refuse, where they have nothing.
+    "an env value of a new agent": "agents:\n  a: {plugin: codex, discord: {botToken: t, allowAllChannels: true},"
+                                   " env: {A: null}}\n",
+    "a new agent's podLabels": "agents:\n  a: {plugin: codex, discord: {botToken: t, allowAllChannels: true},"
+                               " podLabels: null}\n",
+}
+
+
+@pytest.mark.parametrize("case", NULL_CASES)
+def test_a_null_is_taken_or_refused_as_helm_takes_or_refuses_it(tmp_path, case):
+    """Helm's `coalesce`: a null deletes a key of the chart's defaults, and one for a key they lack stays, so
+    that Helm's schema refuses it. compose must accept exactly the files `helm template` accepts."""
+    from conftest import REPO
+    path = tmp_path / "values.yaml"
+    path.write_text(NULL_CASES[case])
+    env = {**os.environ, **{v: str(tmp_path / v.lower()) for v in ("HELM_CONFIG_HOME", "HELM_DATA_HOME", "HELM_CACHE_HOME")}}
+    helm = subprocess.run([str(REPO / ".tools" / "bin" / "helm3"), "template", "t", str(REPO / "chart"), "-f", str(path)],
+                          capture_output=True, text=True, env=env, check=False)
+    result = run_compose("-f", str(path))
+    assert (result.code == 0) == (helm.returncode == 0), \
+        f"{case}: helm exit {helm.returncode} ({helm.stderr.strip()[:200]}), compose exit {result.code}: {result.stderr}"

@@ -42,6 +42,18 @@ pub fn parse(text: &str) -> Result<Value, Problem> {
             ),
         });
     }
+    // Helm 4 refuses every directive and Helm 3 a `%YAML 1.2` one ("found incompatible YAML
+    // document"); compose reads neither, so that no file means YAML 1.2 to one reader only.
+    if let Some(line) = text.lines().take_while(|l| !l.starts_with("---")).position(|l| l.starts_with('%')) {
+        return Err(Problem {
+            at: YamlPath::root(),
+            message: format!(
+                "line {}: a directive (`%YAML`, `%TAG`), which Helm 4 refuses; remove it (values are read \
+                 with YAML 1.1 rules, as Helm reads them)",
+                line + 1
+            ),
+        });
+    }
     let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), values: 0 };
     let root = YamlPath::root();
     let mut document = Value::Null;
@@ -235,7 +247,10 @@ fn key_text(key: &Value) -> Result<String, String> {
     match key {
         Value::String(text) => Ok(text.clone()),
         Value::Bool(b) => Ok(b.to_string()),
-        Value::Number(n) if !n.is_f64() => Ok(n.to_string()),
+        Value::Number(n) if n.is_i64() => Ok(n.to_string()),
+        Value::Number(n) if n.is_u64() => {
+            Err("a mapping key is an integer past 2^63; Helm cannot read it either".into())
+        }
         Value::Null => Err("a mapping key is empty or null; Helm cannot read it either".into()),
         Value::Number(_) => Err("a mapping key reads as a number with a fraction; quote it".into()),
         _ => Err("a mapping key is a list or a mapping; Helm cannot read it either".into()),
@@ -442,6 +457,8 @@ mod tests {
             ("a: !!int x\n", "a"),
             ("a: *nothing\n", "a"),
             ("a: 1\n---\nb: 2\n", ""),
+            ("%YAML 1.2\n---\na: yes\n", ""),
+            ("a: {9223372036854775808: x}\n", "a"),
         ] {
             let problem = parse(text).unwrap_err();
             assert_eq!(problem.at.to_string(), at, "{text}: {}", problem.message);

@@ -38,7 +38,7 @@ pub struct Values {
 
 impl Values {
     /// Merges chart defaults, files and `--set` arguments as `helm template` does:
-    /// maps merge, lists and scalars replace, `null` deletes a key.
+    /// maps merge, lists and scalars replace, `null` deletes a key the chart's defaults have.
     pub fn load(inputs: &[Input], read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Values> {
         let defaults = parse_yaml(CHART_DEFAULTS, CHART_DEFAULTS_SOURCE)?;
         let mut layers = vec![Layer { source: CHART_DEFAULTS_SOURCE.into(), values: defaults }];
@@ -80,12 +80,17 @@ impl Values {
         Self::from_layers(vec![Layer { source: source.into(), values: merged }])
     }
 
+    /// The first layer is the chart's defaults; the others (files, then `--set`) merge into one
+    /// another first, as Helm's `mergeMaps` does, and then onto the defaults as Helm's `coalesce`
+    /// does ([`coalesce`]).
     pub fn from_layers(layers: Vec<Layer>) -> Values {
-        let mut merged = Value::Object(Map::new());
-        for layer in &layers {
-            merge(&mut merged, &layer.values);
-        }
+        let mut merged = layers.first().map_or_else(|| Value::Object(Map::new()), |l| l.values.clone());
         drop_nulls(&mut merged);
+        let mut user = Value::Object(Map::new());
+        for layer in layers.iter().skip(1) {
+            merge(&mut user, &layer.values);
+        }
+        coalesce(&mut merged, &user);
         Values { merged, layers }
     }
 
@@ -154,7 +159,8 @@ pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
     }
 }
 
-/// Helm's merge: maps merge key by key, anything else replaces; a `null` stays to delete later.
+/// Helm's `mergeMaps` of values files and `--set` arguments: maps merge key by key, anything else
+/// replaces, a `null` stays a value ([`coalesce`] applies it to the defaults).
 pub fn merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {
         (Value::Object(b), Value::Object(o)) => {
@@ -168,6 +174,27 @@ pub fn merge(base: &mut Value, overlay: &Value) {
             }
         }
         (b, o) => *b = o.clone(),
+    }
+}
+
+/// The user's values onto the chart's defaults, as Helm's `chartutil.CoalesceValues`: a `null`
+/// deletes a key the defaults have; a `null` for a key they do not have stays, for the schema to
+/// refuse as Helm's does ("got null, want string").
+pub fn coalesce(defaults: &mut Value, user: &Value) {
+    let (Value::Object(base), Value::Object(overlay)) = (&mut *defaults, user) else {
+        *defaults = user.clone();
+        return;
+    };
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(_), Value::Null) => {
+                base.remove(k);
+            }
+            (Some(existing), Value::Object(_)) if existing.is_object() => coalesce(existing, v),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
     }
 }
 
@@ -202,6 +229,14 @@ mod tests {
             layer("user.yaml", json!({"a": {"y": [3]}, "gone": null})),
         ]);
         assert_eq!(v.merged, json!({"a": {"x": 1, "y": [3]}, "b": 1}));
+        // A null for what the defaults lack stays (Helm's schema then refuses it); a later file's
+        // null replaces an earlier file's value before that.
+        let v = Values::from_layers(vec![
+            layer("defaults", json!({"a": {"x": 1}})),
+            layer("one.yaml", json!({"a": {"y": "v"}, "new": {"k": null}})),
+            layer("two.yaml", json!({"a": {"y": null, "x": null}})),
+        ]);
+        assert_eq!(v.merged, json!({"a": {"y": null}, "new": {"k": null}}));
     }
 
     #[test]
