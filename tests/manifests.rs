@@ -166,6 +166,12 @@ fn an_object_over_the_size_limit_is_an_error_naming_the_agent() {
     assert!(!run.stderr.contains("yyyy"), "values are never printed");
     let (_d, file) = values_file(&agent(&format!("    podAnnotations: {{big: {}}}\n", "z".repeat(300 * 1024))));
     assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.podAnnotations", "256 KiB"]);
+    // Far over it, refused before the plugin is called (whose memory cap it would exceed first).
+    let huge = "x".repeat(45 << 20);
+    let (_d, file) = values_file(&agent(&format!("    agentsMd: {huge}\n")));
+    let run = compose(&["-f", &file]);
+    assert_input_error(&run, &[&file, "agents.demo.agentsMd", "ConfigMap", "1048576"]);
+    assert!(!run.stderr.contains("memory cap"), "{}", run.stderr);
     // Just under the limit renders.
     let fits = "x".repeat(1000 * 1024);
     let (_d, file) = values_file(&agent(&format!("    agentsMd: {fits}\n")));

@@ -43,7 +43,9 @@ def rendered(stdout, kind):
 
 
 def is_custom_tag(form):
-    return form.lstrip().startswith("!") and not form.lstrip().startswith("!!")
+    """`!name` (a local tag); the non-specific tag `!` alone (followed by a space or nothing) makes a string."""
+    word = form.lstrip().split(" ")[0]
+    return word.startswith("!") and not word.startswith("!!") and word != "!"
 
 
 @pytest.mark.parametrize("form", SINGLE_LINE)

@@ -541,3 +541,15 @@ fn persisted_paths_listed_twice_or_over_an_instruction_file_are_refused() {
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// A plain `yes` or `0755` in a string field is read as Helm reads it (a boolean, a number); the
+/// error says why and how to write it, without the value.
+#[test]
+fn a_yaml_1_1_boolean_or_number_in_a_string_field_says_to_quote_it() {
+    for (line, at) in
+        [("    env: {VERBOSE: yes}\n", "agents.demo.env.VERBOSE"), ("    env: {MODE: 0755}\n", "agents.demo.env.MODE")]
+    {
+        let (_d, file) = values_file(&agent(line));
+        assert_input_error(&compose(&["-f", &file]), &[&file, at, "YAML 1.1", "quote it"]);
+    }
+}

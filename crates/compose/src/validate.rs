@@ -184,7 +184,16 @@ fn describe(
                 TypeKind::Single(t) => t.to_string(),
                 TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
             };
-            expected(format!("expected {}, got {}", article(&want), article(json_type(instance))))
+            let message = expected(format!("expected {}, got {}", article(&want), article(json_type(instance))));
+            if want == "string" && (instance.is_boolean() || instance.is_number()) {
+                // The value's text is not shown (it may be a secret); the rule that made it so is.
+                format!(
+                    "{message}; values are read as Helm reads them (YAML 1.1): a plain yes, no, on, off, y or n \
+                     is true or false and 0755 or 1e3 a number, so quote it (\"yes\")"
+                )
+            } else {
+                message
+            }
         }
         ValidationErrorKind::Pattern { .. } if is_channel_id(at) => {
             format!("{} is not a Discord channel ID: expected 17 to 20 digits, as a quoted string", shown(instance))
@@ -373,6 +382,19 @@ fn rule_problems(values: &Values, spec: &Spec) -> Vec<Diagnostic> {
         }
         if let Err(why) = rules::annotations_size(&agent.pod_annotations) {
             problems.push(values.diagnostic(&at.key("podAnnotations"), format!("the annotations {why}")));
+        }
+        // Checked again on the built ConfigMap (`manifest::check_sizes`); here before the plugin
+        // is called, whose memory cap a huge agentsMd in its input would exceed first.
+        if agent.agents_md.len() > crate::manifest::MAX_DATA_BYTES {
+            problems.push(values.diagnostic(
+                &at.key("agentsMd"),
+                format!(
+                    "agent `{name}`: agentsMd is {} bytes, more than the {} of data a ConfigMap holds (the API \
+                     server's limit); make it smaller",
+                    agent.agents_md.len(),
+                    crate::manifest::MAX_DATA_BYTES
+                ),
+            ));
         }
         if let Some(paths) = &agent.persistence.paths {
             for (i, p) in paths.iter().enumerate() {

@@ -235,8 +235,9 @@ fn is_core(tag: &Tag, suffix: &str) -> bool {
 }
 
 fn unsupported_tag(tag: &Tag) -> String {
+    let shown = if tag.is_yaml_core_schema() { format!("!!{}", tag.suffix) } else { tag.to_string() };
     format!(
-        "compose does not read the tag `{tag}` (Helm would drop it or fail); remove it, or quote the value \
+        "compose does not read the tag `{shown}` (Helm would drop it or fail); remove it, or quote the value \
          for a string"
     )
 }
@@ -264,6 +265,10 @@ pub fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Valu
     let Some(tag) = tag else {
         return if style == ScalarStyle::Plain { resolve_plain(text) } else { Ok(Value::String(text.into())) };
     };
+    // The non-specific tag `!` makes a scalar a string (YAML 1.1 and 1.2, section 6.9.1).
+    if matches!((tag.handle.as_str(), tag.suffix.as_str()), ("!" | "", "" | "!")) {
+        return Ok(Value::String(text.into()));
+    }
     if !tag.is_yaml_core_schema() {
         return Err(unsupported_tag(tag));
     }
@@ -447,11 +452,14 @@ mod tests {
             doc,
             json!({"true": "a", "31": "b", "base": {"x": 1, "z": 2}, "m": {"x": 1, "z": 3}, "bin": "hello"})
         );
+        assert_eq!(parse("v: ! 012\n").unwrap(), json!({"v": "012"}), "the non-specific tag makes a string");
+        assert!(parse("a: !!set {x}\n").unwrap_err().message.contains("`!!set`"));
         let list = parse("a: &a {k: 1}\nb: &b {k: 2}\nc: {<<: [*a, *b]}\n").unwrap();
         assert_eq!(list["c"], json!({"k": 1}), "the earlier mapping of a merge list wins");
         for (text, at) in [
             ("a: {b: 1, b: 2}\n", "a.b"),
             ("a: !secret x\n", "a"),
+            ("a: !!set {x}\n", "a"),
             ("~: x\n", ""),
             ("a: .inf\n", "a"),
             ("a: !!int x\n", "a"),
