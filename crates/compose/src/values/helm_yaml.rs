@@ -44,7 +44,9 @@ pub fn parse(text: &str) -> Result<Value, Problem> {
     }
     // Helm 4 refuses every directive and Helm 3 a `%YAML 1.2` one ("found incompatible YAML
     // document"); compose reads neither, so that no file means YAML 1.2 to one reader only.
-    if let Some(line) = text.lines().take_while(|l| !l.starts_with("---")).position(|l| l.starts_with('%')) {
+    // A directive stands before a `---` line; without one, a `%` line is no directive.
+    let marker = text.lines().position(|l| l.starts_with("---"));
+    if let Some(line) = marker.and_then(|end| text.lines().take(end).position(|l| l.starts_with('%'))) {
         return Err(Problem {
             at: YamlPath::root(),
             message: format!(
@@ -166,6 +168,13 @@ impl<'a> Reader<'a> {
             }
             let is_merge = matches!(&event, Event::Scalar(text, ScalarStyle::Plain, _, tag)
                 if text == "<<" && tag.as_deref().is_none_or(|t| is_core(t, "merge")));
+            // A key in float syntax (`1e7`, `1.0`) becomes Go's `%g` text of a float32 in Helm
+            // ("1e+07"), which only a copy of Go's formatting would match: refused, as a float key.
+            let float_key = matches!(&event, Event::Scalar(text, ScalarStyle::Plain, _, None)
+                if resolve_plain(text).is_ok_and(|v| v.is_number()) && parse_go_int(&text.replace('_', "")).is_none());
+            if float_key {
+                return Err(self.problem(at, key_span, FLOAT_KEY));
+            }
             let key = if is_merge { None } else { Some(self.node(event, key_span, at, depth + 1)?) };
             let key = match key {
                 None => None,
@@ -220,6 +229,8 @@ fn is_printable(c: char) -> bool {
         || c >= '\u{10000}'
 }
 
+const FLOAT_KEY: &str = "a mapping key reads as a float (`1e7`, `1.5`); quote it";
+
 const MERGE_TAKES_MAPPINGS: &str = "a merge key (`<<`) takes a mapping or a list of mappings";
 
 fn count(value: &Value) -> usize {
@@ -253,7 +264,7 @@ fn key_text(key: &Value) -> Result<String, String> {
             Err("a mapping key is an integer past 2^63; Helm cannot read it either".into())
         }
         Value::Null => Err("a mapping key is empty or null; Helm cannot read it either".into()),
-        Value::Number(_) => Err("a mapping key reads as a number with a fraction; quote it".into()),
+        Value::Number(_) => Err(FLOAT_KEY.into()),
         _ => Err("a mapping key is a list or a mapping; Helm cannot read it either".into()),
     }
 }
@@ -453,6 +464,7 @@ mod tests {
             json!({"true": "a", "31": "b", "base": {"x": 1, "z": 2}, "m": {"x": 1, "z": 3}, "bin": "hello"})
         );
         assert_eq!(parse("v: ! 012\n").unwrap(), json!({"v": "012"}), "the non-specific tag makes a string");
+        assert_eq!(parse("1_0: a\n0o17: b\n'1e7': c\n").unwrap(), json!({"10": "a", "15": "b", "1e7": "c"}));
         assert!(parse("a: !!set {x}\n").unwrap_err().message.contains("`!!set`"));
         let list = parse("a: &a {k: 1}\nb: &b {k: 2}\nc: {<<: [*a, *b]}\n").unwrap();
         assert_eq!(list["c"], json!({"k": 1}), "the earlier mapping of a merge list wins");
@@ -467,6 +479,9 @@ mod tests {
             ("a: 1\n---\nb: 2\n", ""),
             ("%YAML 1.2\n---\na: yes\n", ""),
             ("a: {9223372036854775808: x}\n", "a"),
+            ("a: {1e7: x}\n", "a"),
+            ("a: {1.0: x}\n", "a"),
+            ("a: {.5: x}\n", "a"),
         ] {
             let problem = parse(text).unwrap_err();
             assert_eq!(problem.at.to_string(), at, "{text}: {}", problem.message);
