@@ -21,7 +21,7 @@ fn cache_entries(dir: &std::path::Path) -> usize {
 fn the_table_says_what_each_bundled_plugin_says() {
     let dir = tempfile::tempdir().unwrap();
     for bundled in BUNDLED {
-        assert_eq!(bundled.sha256, compose::plugin::runtime::hex(&Sha256::digest(bundled.wasm)), "{}", bundled.file);
+        assert_eq!(bundled.sha256, format!("{:x}", Sha256::digest(bundled.wasm)), "{}", bundled.file);
         let file = dir.path().join(bundled.file);
         std::fs::write(&file, bundled.wasm).unwrap();
         // Loaded as any plugin from a file: compiled, then asked for its info.
@@ -63,7 +63,7 @@ fn only_the_plugins_agents_use_are_loaded() {
     assert_eq!(kiro.info.name, "kiro");
     assert!(!kiro.is_loaded(), "finding a plugin by its command compiles nothing");
     for i in 0..3 {
-        kiro.defaults(&format!("a{i}"), &serde_json::json!({}), "agents.a").unwrap();
+        kiro.defaults(&format!("a{i}"), &serde_json::json!({}), "agents.a", &Default::default()).unwrap();
     }
     let loaded: Vec<&str> = plugins.iter().filter(|p| p.is_loaded()).map(|p| p.info.name.as_str()).collect();
     assert_eq!(loaded, ["kiro"]);
@@ -77,7 +77,7 @@ fn precompiled_bundled_plugins_are_used_as_they_are() {
     let cache = tempfile::tempdir().unwrap();
     let plugins = bundled_only(Some(cache.path().to_path_buf()));
     for plugin in plugins.iter() {
-        plugin.defaults("a", &serde_json::json!({}), "agents.a").unwrap();
+        plugin.defaults("a", &serde_json::json!({}), "agents.a", &Default::default()).unwrap();
     }
     assert_eq!(
         cache_entries(cache.path()),

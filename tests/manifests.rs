@@ -50,15 +50,17 @@ fn a_tag_digest_scheme_or_dotdot_in_the_repository_is_an_error() {
 // ---- item 2: default image tags that were published ----
 
 #[test]
-fn the_default_tag_is_the_published_app_version() {
+fn the_default_tag_is_the_published_bot_version() {
     let chart = std::fs::read_to_string(repo().join("chart/Chart.yaml")).unwrap();
-    assert!(chart.contains("appVersion: \"dd7e1ca\""), "{chart}");
+    assert!(chart.contains("appVersion: \"0.8.2\""), "{chart}");
+    // The pre-rename line's images were only tagged with commits: dd7e1ca, never a chart version.
+    let line = ["--set", "bot.line=agent-broker"];
     let (_d, file) = values_file(&agent(""));
-    let run = compose(&["-f", &file]);
+    let run = compose(&[&["-f", file.as_str()][..], &line].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(image_of(&run), "ghcr.io/thepagent/agent-broker:dd7e1ca");
     let (_d, file) = values_file(&agent("    plugin: gemini\n").replace("    plugin: kiro\n", ""));
-    let run = compose(&["-f", &file]);
+    let run = compose(&[&["-f", file.as_str()][..], &line].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(image_of(&run), "ghcr.io/thepagent/agent-broker-gemini:dd7e1ca");
     let docs = documents(&run.stdout);

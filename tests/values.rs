@@ -25,24 +25,24 @@ fn four_agents_give_twelve_documents_named_after_the_agents() {
 }
 
 #[test]
-fn chart_values_render_as_the_reviewed_golden_file() {
-    let run = compose(&["-f", "chart/values.yaml"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let golden = repo().join("tests/golden/chart-values.yaml");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &run.stdout).unwrap();
+fn chart_values_render_as_the_reviewed_golden_files() {
+    // One per bot line: openab (the default) and the pre-rename agent-broker line.
+    for (file, line) in [("chart-values.yaml", "openab"), ("chart-values-agent-broker.yaml", "agent-broker")] {
+        let run = compose(&["-f", "chart/values.yaml", "--set", &format!("bot.line={line}")]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let golden = repo().join("tests/golden").join(file);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &run.stdout).unwrap();
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap();
+        assert_eq!(run.stdout, expected, "output differs from tests/golden/{file}; review before UPDATE_GOLDEN=1");
     }
-    let expected = std::fs::read_to_string(&golden).unwrap();
-    assert_eq!(
-        run.stdout, expected,
-        "output differs from tests/golden/chart-values.yaml; review before UPDATE_GOLDEN=1"
-    );
 }
 
 #[test]
 fn plugin_defaults_fill_in_what_the_values_leave_out() {
     let (_d, file) = values_file(&agent(""));
-    let run = compose(&["-f", &file]);
+    let run = compose(&["-f", &file, "--set", "bot.line=agent-broker"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let docs = documents(&run.stdout);
     let deployment = find(&docs, "Deployment", "agent-broker-demo");
@@ -285,7 +285,7 @@ fn a_channel_id_that_is_not_digits_is_an_error() {
     let (_d, file) = values_file(&agent("").replace("123456789012345678", "general"));
     assert_input_error(
         &compose(&["-f", &file]),
-        &["agents.demo.discord.allowedChannels[0]", "\"general\" is not a Discord channel ID"],
+        &["agents.demo.discord.allowedChannels[0]", "\"general\" is not a Discord ID"],
     );
 }
 

@@ -1,6 +1,7 @@
 //! The command line: Helm-like flags, subcommands for the plugin author and the other modes.
 
 use crate::error::{Error, Result};
+use crate::layout::Target;
 use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
 use crate::plugin::{Answer, PluginOptions, Plugins};
@@ -297,7 +298,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                     return Err(Error::input(&plugin, "", format!("no plugin by that name; loaded: {known}")));
                 }
             };
-            let answer = p.defaults("example", &json!({}), "agents.example")?;
+            let answer = p.defaults("example", &json!({}), "agents.example", &Target::default())?;
             let described = describe(p, &answer);
             Ok(Output { stdout: emit::to_document(&described), ..Output::default() })
         }
@@ -328,8 +329,8 @@ fn check(file: &std::path::Path, values_files: &[String]) -> Result<Output> {
         crate::plugin::runtime::INTERFACE_VERSION
     )];
     for sample in &samples {
-        let first = p.defaults("example", sample, "agents.example")?;
-        let again = p.defaults("example", sample, "agents.example")?;
+        let first = p.defaults("example", sample, "agents.example", &Target::default())?;
+        let again = p.defaults("example", sample, "agents.example", &Target::default())?;
         if describe(p, &first) != describe(p, &again) {
             return Err(Error::input(
                 &source,
@@ -362,7 +363,7 @@ fn check_agents(p: &crate::plugin::Plugin, values_files: &[String]) -> Result<Ve
     for name in spec.agents.iter().filter(|(_, a)| a.enabled && p.serves(a)).map(|(name, _)| name) {
         served += 1;
         let at = YamlPath::root().key("agents").key(name);
-        match p.defaults(name, at.lookup(&values.merged).unwrap_or(&Value::Null), &at.to_string()) {
+        match p.defaults(name, at.lookup(&values.merged).unwrap_or(&Value::Null), &at.to_string(), &spec.target) {
             Ok(Answer::Defaults(_)) => report.push(format!("ok: {at} answered and passed the checks")),
             Ok(Answer::Rejected(diagnostics)) => {
                 rejected += 1;

@@ -2,16 +2,23 @@
 //! explicit values always win; what the plugin supplies has been checked in `plugin::answer`.
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::parallel;
+use crate::layout::{self, BotLine, Target};
 use crate::plugin::answer::{CheckedDefaults, HomePath, Kind};
 use crate::plugin::{Answer, Plugin, Plugins};
 use crate::spec::{AgentValues, Spec};
 use crate::values::Values;
 use crate::values::path::YamlPath;
+use crate::{parallel, rules};
 use serde_json::Value;
 
-/// The image used when neither the values nor a plugin name one: agent-broker's base image.
-pub const BASE_IMAGE: &str = "ghcr.io/thepagent/agent-broker";
+/// The image used when neither the values nor a plugin name one: the line's base image (openab
+/// v0.8.2 `Dockerfile`, kiro-cli; agent-broker's `Dockerfile` at dd7e1ca).
+fn base_image(line: BotLine) -> &'static str {
+    match line {
+        BotLine::Openab => "ghcr.io/openabdev/openab",
+        BotLine::AgentBroker => "ghcr.io/thepagent/agent-broker",
+    }
+}
 /// Where agentsMd goes when no plugin says: the most widely read instruction file name.
 const DEFAULT_INSTRUCTION_FILE: &str = "AGENTS.md";
 
@@ -20,7 +27,11 @@ const DEFAULT_INSTRUCTION_FILE: &str = "AGENTS.md";
 pub struct Agent<'v> {
     pub name: String,
     pub values: &'v AgentValues,
+    /// The bot this agent runs (the same for every agent of a render).
+    pub target: &'v Target,
     pub image_repository: String,
+    /// The plugin's tag for the target, else the bot's version.
+    pub image_tag: String,
     pub command: String,
     pub args: Vec<String>,
     pub home: String,
@@ -30,6 +41,9 @@ pub struct Agent<'v> {
     pub login_command: String,
     /// The plugin's env, then the operator's (which wins), sorted by name.
     pub env: Vec<(String, String)>,
+    /// Under a bot that clears the CLI's environment (openab): the names of the container's variables
+    /// passed to the CLI in `[agent].env`, sorted; empty otherwise (the CLI inherits them all).
+    pub cli_env: Vec<String>,
     /// `name@version` of the plugin that served this agent.
     pub plugin: Option<String>,
 }
@@ -51,7 +65,9 @@ pub fn resolve<'v>(spec: &'v Spec, values: &Values, plugins: &mut Plugins) -> Re
     let resolved = parallel::in_chunks(&chosen, AGENTS_PER_THREAD, |chunk| {
         chunk
             .iter()
-            .map(|(name, agent, index)| resolve_one(name, agent, values, index.map(|i| plugins.get(i)), plugins))
+            .map(|(name, agent, index)| {
+                resolve_one(name, agent, &spec.target, values, index.map(|i| plugins.get(i)), plugins)
+            })
             .collect::<Vec<_>>()
     });
     let mut agents = Vec::new();
@@ -111,6 +127,7 @@ fn choose_plugin(name: &str, values: &AgentValues, all: &Values, plugins: &mut P
 fn resolve_one<'v>(
     name: &str,
     values: &'v AgentValues,
+    target: &'v Target,
     all: &Values,
     plugin: Option<&Plugin>,
     plugins: &Plugins,
@@ -119,7 +136,7 @@ fn resolve_one<'v>(
     let (defaults, plugin_id, warnings) = match plugin {
         Some(p) => {
             let agent_path = at.to_string();
-            match p.defaults(name, at.lookup(&all.merged).unwrap_or(&Value::Null), &agent_path)? {
+            match p.defaults(name, at.lookup(&all.merged).unwrap_or(&Value::Null), &agent_path, target)? {
                 Answer::Defaults(d) => {
                     let warnings = d.warnings.iter().map(|w| format!("{}: {agent_path}: {w}", p.origin)).collect();
                     (d, Some(format!("{}@{}", p.info.name, p.info.version)), warnings)
@@ -171,16 +188,29 @@ fn resolve_one<'v>(
     };
     // A plugin always gives a command and a home (`answer::check_defaults`); without one the
     // values must (above).
-    let agent = merge(name, values, defaults, plugin_id);
+    let mut warnings = warnings;
+    if target.line.clears_cli_env() && !values.env_from.is_empty() && values.inherit_env.is_empty() {
+        warnings.push(format!(
+            "{at}.envFrom: openab starts the CLI with a cleared environment, so variables from envFrom reach the \
+             bot but not the CLI; list the ones the CLI needs in {at}.inheritEnv"
+        ));
+    }
+    let agent = merge(name, values, target, defaults, plugin_id);
     // Mount paths can be checked only now: $HOME and the instruction files may be the plugin's.
-    let problems = crate::validate::mount_problems(all, &agent);
+    let problems = mount_problems(all, &agent);
     if !problems.is_empty() {
         return Err(Error::Input(problems));
     }
     Ok((agent, warnings))
 }
 
-fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plugin: Option<String>) -> Agent<'v> {
+fn merge<'v>(
+    name: &str,
+    values: &'v AgentValues,
+    target: &'v Target,
+    defaults: CheckedDefaults,
+    plugin: Option<String>,
+) -> Agent<'v> {
     let or = |explicit: &str, default: String| {
         if explicit.is_empty() { default } else { explicit.to_string() }
     };
@@ -208,12 +238,20 @@ fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plu
     } else {
         defaults.instruction_files
     };
+    let cli_env = if target.line.clears_cli_env() { cli_env(values, &env) } else { Vec::new() };
+    let image_tag = match (values.image.tag.as_str(), defaults.image_tag.as_str()) {
+        ("", "") => target.version.clone(),
+        ("", plugin_tag) => plugin_tag.to_string(),
+        (tag, _) => tag.to_string(),
+    };
     Agent {
         name: name.to_string(),
+        target,
         image_repository: or(
             &values.image.repository,
-            if defaults.image.is_empty() { BASE_IMAGE.into() } else { defaults.image },
+            if defaults.image.is_empty() { base_image(target.line).into() } else { defaults.image },
         ),
+        image_tag,
         command: or(&values.command, defaults.command),
         args: match values.args.as_deref() {
             // Helm reads `--set args={}` as [""]: the only way to say "no arguments" with --set.
@@ -227,7 +265,75 @@ fn merge<'v>(name: &str, values: &'v AgentValues, defaults: CheckedDefaults, plu
         instruction_files,
         login_command: defaults.login_command,
         env,
+        cli_env,
         plugin,
         values,
     }
+}
+
+/// The variables openab passes to the CLI ([`Agent::cli_env`]): every one the agent's values or its
+/// plugin give (plain `env`, `secretEnv`, `envValueFrom`), and the names listed in `inheritEnv`. The
+/// checks of `rules::env_name` keep compose's own (`layout::OWN_ENV`) out of all of these.
+fn cli_env(values: &AgentValues, env: &[(String, String)]) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .iter()
+        .map(|(k, _)| k)
+        .chain(values.secret_env.keys())
+        .chain(values.env_value_from.keys())
+        .chain(&values.inherit_env)
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The operator's persisted paths against each other and the instruction files
+/// ([`rules::persisted_paths`]), and the operator's extra mounts of the agent container against the
+/// paths compose mounts (which
+/// depend on the plugin's $HOME and instruction files): the same path twice is refused by the API
+/// server, a mount inside the config folder would hide config.toml, and with S3 persistence a mount
+/// at, inside or above a persisted path would hide the login from the backup.
+fn mount_problems(values: &Values, agent: &Agent) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    // The operator's own list (a plugin's is checked in `answer::check_defaults`).
+    if agent.values.persistence.paths.is_some() {
+        let paths: Vec<&str> = agent.persist.iter().map(|p| p.path.as_str()).collect();
+        if let Err((i, why)) = rules::persisted_paths(&paths, &agent.instruction_files) {
+            let at = YamlPath::root().key("agents").key(&agent.name).key("persistence").key("paths").index(i);
+            problems.push(values.diagnostic(&at, why));
+        }
+    }
+    let at = YamlPath::root().key("agents").key(&agent.name).key("extraVolumeMounts");
+    let key = (!agent.values.agents_md.is_empty()).then(|| layout::instruction_key(&agent.instruction_files));
+    let config_dir = agent.target.line.config_dir();
+    let own = layout::own_mounts(agent.target.line, &agent.home, &agent.instruction_files, key);
+    let own_paths: Vec<&str> = own.iter().map(|m| m.path.as_str()).collect();
+    let s3 = agent.values.persistence.s3.enabled;
+    let persisted: Vec<String> = agent.persist.iter().map(|p| format!("{}/{}", agent.home, p.path)).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, mount) in agent.values.extra_volume_mounts.iter().enumerate() {
+        let Ok(path) = rules::mount_path(mount.get("mountPath").and_then(Value::as_str).unwrap_or_default()) else {
+            continue; // reported by the values check
+        };
+        let why = if own_paths.contains(&path) {
+            Some(format!("compose mounts {path} itself"))
+        } else if rules::is_within(path, config_dir) {
+            Some(format!("it would hide the bot's config in {config_dir}"))
+        } else if let Some(p) = persisted.iter().filter(|_| s3).find(|p| {
+            rules::is_within(path, p)
+                || (rules::is_within(p, path) && path != agent.home && rules::is_within(path, &agent.home))
+        }) {
+            Some(format!("{p} is backed up to S3 from $HOME, and the backup would not see what this mount holds"))
+        } else if seen.contains(&path) {
+            Some("a second mount at this path".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            problems.push(values.diagnostic(&at.index(i).key("mountPath"), format!("{path}: {why}")));
+        }
+        seen.push(path);
+    }
+    problems
 }

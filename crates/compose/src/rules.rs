@@ -184,14 +184,9 @@ pub fn image_repository(repository: &str) -> Result<(), String> {
     }
 }
 
-/// Environment variables compose sets in the agent container itself: `HOME` is the agent's home
-/// (`workingDir`), where the CLI keeps the login that the S3 backup covers, and
-/// `DISCORD_BOT_TOKEN` comes from the token's Secret for `${DISCORD_BOT_TOKEN}` in config.toml.
-pub const COMPOSE_ENV: [&str; 2] = ["HOME", "DISCORD_BOT_TOKEN"];
-
 /// The one rule for an environment variable name of the agent container, whoever gives it: the
 /// operator's `env`, `secretEnv` and `envValueFrom`, or a plugin. The name must be a C identifier,
-/// must not be one compose sets itself ([`COMPOSE_ENV`]), and must not be given again by another
+/// must not be one compose sets itself (`layout::OWN_ENV`), and must not be given again by another
 /// source: two entries with one name are refused by server-side apply, and under client-side
 /// apply the later one silently wins. `elsewhere` lists the names the agent's other sources give,
 /// as (values key, name). Returns why not.
@@ -208,6 +203,9 @@ pub fn env_name<'a>(name: &str, mut elsewhere: impl Iterator<Item = (&'a str, &'
         "DISCORD_BOT_TOKEN" => Err("is set by compose from the bot token's Secret; give the token in \
                                     `discord.botToken` or `discord.existingSecret`"
             .into()),
+        own if crate::layout::OWN_ENV.contains(&own) => {
+            Err("is set by compose from the agent's own Secret for the bot; pick another name".into())
+        }
         _ => match elsewhere.find(|(_, other)| *other == name) {
             Some((key, _)) => Err(format!(
                 "is also in `{key}`; the container would get two entries with one name (server-side apply \
@@ -229,6 +227,12 @@ pub fn config_text(s: &str) -> Result<(), String> {
             .into());
     }
     Ok(())
+}
+
+/// A Discord ID (a snowflake: channels, users, bots, threads): 17 to 20 digits. Discord's IDs are
+/// 64-bit; the shortest in use today have 17 digits.
+pub fn is_snowflake(id: &str) -> bool {
+    (17..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A Discord bot token as agent-broker accepts it at start-up: no whitespace, no control

@@ -1,6 +1,7 @@
 //! The values as typed data, read once the schema has accepted them.
 //! Field names follow the chart's values (camelCase); every field has the chart's default.
 
+use crate::layout::Target;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -10,6 +11,14 @@ use std::collections::BTreeMap;
 pub struct Spec {
     pub name_override: String,
     pub fullname_override: String,
+    /// `bot`: the line and version as written; [`Spec::target`] is what they resolve to.
+    pub bot: Bot,
+    /// The bot compose deploys, set by the validate stage from `bot` once it is known to be valid.
+    #[serde(skip)]
+    pub target: Target,
+    /// What the validate stage found worth a warning.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     pub image_pull_secrets: Vec<Value>,
     pub pod_security_context: Map<String, Value>,
     pub container_security_context: Map<String, Value>,
@@ -18,6 +27,14 @@ pub struct Spec {
     pub network_policy: NetworkPolicy,
     /// Sorted by name: the order of the output.
     pub agents: BTreeMap<String, AgentValues>,
+}
+
+/// `bot: {line, version}`; empty strings take the defaults (openab, the line's newest known version).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Bot {
+    pub line: String,
+    pub version: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,8 +85,14 @@ pub struct AgentValues {
     pub env_from: Vec<Value>,
     /// Variables from one key of an existing Secret or ConfigMap: name -> Kubernetes EnvVarSource.
     pub env_value_from: BTreeMap<String, Value>,
+    /// openab: more of the container's variable names to pass to the CLI (`[agent].env`).
+    pub inherit_env: Vec<String>,
     pub pool: Pool,
     pub reactions: Reactions,
+    pub stt: Stt,
+    pub markdown: Markdown,
+    pub cron: Cron,
+    pub cronjobs: Vec<CronJob>,
     pub agents_md: String,
     pub persistence: Persistence,
     pub resources: Map<String, Value>,
@@ -107,8 +130,13 @@ impl Default for AgentValues {
             secret_env: BTreeMap::new(),
             env_from: Vec::new(),
             env_value_from: BTreeMap::new(),
+            inherit_env: Vec::new(),
             pool: Pool::default(),
             reactions: Reactions::default(),
+            stt: Stt::default(),
+            markdown: Markdown::default(),
+            cron: Cron::default(),
+            cronjobs: Vec::new(),
             agents_md: String::new(),
             persistence: Persistence::default(),
             resources: Map::new(),
@@ -149,6 +177,8 @@ impl Default for Image {
     }
 }
 
+/// `discord`. The keys after `allow_all_channels` are openab's (v0.8.2 `src/config.rs`
+/// `DiscordConfig`); `None` leaves openab's own default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Discord {
@@ -157,6 +187,60 @@ pub struct Discord {
     pub allowed_channels: Vec<String>,
     /// Answer in every channel: required to leave `allowed_channels` empty.
     pub allow_all_channels: bool,
+    pub allowed_users: Vec<String>,
+    pub allow_all_users: Option<bool>,
+    pub allow_dm: Option<bool>,
+    pub allow_bot_messages: Option<String>,
+    pub trusted_bot_ids: Vec<String>,
+    pub allow_user_messages: Option<String>,
+    pub max_bot_turns: Option<u32>,
+}
+
+/// `stt`: openab's speech-to-text (`SttConfig`). The key reaches config.toml only as `${STT_API_KEY}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Stt {
+    pub enabled: bool,
+    pub api_key: String,
+    pub existing_secret: Option<SecretRef>,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// `markdown`: openab's `MarkdownConfig`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Markdown {
+    pub tables: Option<String>,
+}
+
+/// `cron`: openab's `CronConfig` without its jobs (those are `cronjobs`, as openab's chart has them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Cron {
+    pub usercron_enabled: Option<bool>,
+    pub usercron_path: Option<String>,
+}
+
+/// One of `cronjobs`: openab's `CronJobConfig`, written as `[[cron.jobs]]`. Read in the values'
+/// camelCase, written in config.toml's snake_case; a `None` leaves openab's default.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase", serialize = "snake_case"), default)]
+pub struct CronJob {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    pub schedule: String,
+    pub channel: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// Empty means none (openab's chart writes `threadId: ""` in its example).
+    #[serde(skip_serializing_if = "is_unset")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,6 +267,8 @@ impl Default for Pool {
 pub struct Reactions {
     pub enabled: bool,
     pub remove_after_reply: bool,
+    /// openab: `full`, `compact` or `none`; `None` leaves openab's default.
+    pub tool_display: Option<String>,
     pub emojis: ReactionEmojis,
     pub timing: ReactionTiming,
 }
@@ -192,6 +278,7 @@ impl Default for Reactions {
         Reactions {
             enabled: true,
             remove_after_reply: false,
+            tool_display: None,
             emojis: ReactionEmojis::default(),
             timing: ReactionTiming::default(),
         }
@@ -307,4 +394,8 @@ impl Default for S3 {
             trash_days: 7,
         }
     }
+}
+
+fn is_unset(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(str::is_empty)
 }

@@ -1,28 +1,16 @@
 //! The agent's Deployment: one replica with Recreate (two live pods would answer every message
 //! twice and race on the login backup), restricted security defaults, $HOME and /tmp on emptyDir.
 
-use super::config::{self, CONFIG_DIR, CONFIG_FILE};
 use super::{Context, persistence};
+use crate::layout::{
+    self, BotLine, CHECKSUM_ANNOTATION, CONFIG_FILE, CONFIG_VOLUME, DISCORD_TOKEN_ENV, HOME_VOLUME, LOGIN_ANNOTATION,
+    PLUGIN_ANNOTATION, STT_KEY, STT_KEY_ENV, TMP_VOLUME, TOKEN_KEY,
+};
 use crate::resolve::Agent;
+use crate::spec::SecretRef;
 use serde_json::{Map, Value, json};
 
-/// The Secret key of the inline bot token.
-pub const TOKEN_KEY: &str = "discord-bot-token";
-pub const CONTAINER: &str = "agent-broker";
-/// Non-root user of the agent-broker images.
-pub const UID: u32 = 1000;
-pub const LOGIN_ANNOTATION: &str = "agent-broker.dev/login-command";
-pub const PLUGIN_ANNOTATION: &str = "agent-broker.dev/plugin";
-/// The pod annotation that rolls the pod when the config or the Secret changes.
-pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
-/// Annotations compose writes itself, on the Deployment and on its pods: no value may replace them.
-pub const OWN_ANNOTATIONS: [&str; 3] = [PLUGIN_ANNOTATION, LOGIN_ANNOTATION, CHECKSUM_ANNOTATION];
-/// The pod volumes compose adds (the last with S3 persistence); `extraVolumes` may not reuse these names.
-pub const OWN_VOLUMES: [&str; 4] = ["config", "home", "tmp", persistence::TOOLS_VOLUME];
-/// The containers compose may add (restore and backup with S3 persistence); `extraContainers` and
-/// `extraInitContainers` may not reuse these names, whether persistence is on or not.
-pub const OWN_CONTAINERS: [&str; 3] = [CONTAINER, persistence::CONTAINERS[0], persistence::CONTAINERS[1]];
-/// The agent container's PID 1: forwards SIGTERM to agent-broker as the SIGINT it handles.
+/// The pre-rename line's PID 1: forwards SIGTERM to agent-broker as the SIGINT it handles.
 const AGENT_INIT: &str = include_str!("scripts/agent-init.sh");
 
 pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> Value {
@@ -57,7 +45,7 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     }
     pod.insert("automountServiceAccountToken".into(), ctx.spec.service_account.automount_token.into());
     pod.insert("enableServiceLinks".into(), false.into());
-    pod.insert("securityContext".into(), pod_security_context(ctx));
+    pod.insert("securityContext".into(), ctx.pod_security_context());
     if !ctx.spec.image_pull_secrets.is_empty() {
         pod.insert("imagePullSecrets".into(), json!(ctx.spec.image_pull_secrets));
     }
@@ -76,11 +64,10 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     let mut containers = vec![agent_container(ctx, agent, name)];
     containers.extend(extra_containers(ctx, &v.extra_containers));
     pod.insert("containers".into(), Value::Array(containers));
-    let [config_volume, home, tmp, _] = OWN_VOLUMES;
     let mut volumes = vec![
-        json!({"name": config_volume, "configMap": {"name": name}}),
-        json!({"name": home, "emptyDir": {"sizeLimit": v.home_size_limit}}),
-        json!({"name": tmp, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
+        json!({"name": CONFIG_VOLUME, "configMap": {"name": name}}),
+        json!({"name": HOME_VOLUME, "emptyDir": {"sizeLimit": v.home_size_limit}}),
+        json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
     volumes.extend(backup.as_ref().map(|b| b.volume()));
     volumes.extend(v.extra_volumes.iter().cloned());
@@ -114,12 +101,18 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
 
 fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     let v = &agent.values;
-    let mut env = vec![json!({"name": "HOME", "value": agent.home})];
-    let token = match &v.discord.existing_secret {
-        Some(existing) => json!({"name": existing.name, "key": existing.key}),
-        None => json!({"name": name, "key": TOKEN_KEY}),
+    let from_secret = |env: &str, existing: &Option<SecretRef>, own_key: &str| {
+        let key = match existing {
+            Some(existing) => json!({"name": existing.name, "key": existing.key}),
+            None => json!({"name": name, "key": own_key}),
+        };
+        json!({"name": env, "valueFrom": {"secretKeyRef": key}})
     };
-    env.push(json!({"name": "DISCORD_BOT_TOKEN", "valueFrom": {"secretKeyRef": token}}));
+    let mut env = vec![json!({"name": "HOME", "value": agent.home})];
+    env.push(from_secret(DISCORD_TOKEN_ENV, &v.discord.existing_secret, TOKEN_KEY));
+    if v.stt.enabled {
+        env.push(from_secret(STT_KEY_ENV, &v.stt.existing_secret, STT_KEY));
+    }
     env.extend(agent.env.iter().map(|(k, val)| json!({"name": k, "value": val})));
     env.extend(
         v.secret_env.keys().map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": name, "key": k}}})),
@@ -130,11 +123,22 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     mounts.extend(v.extra_volume_mounts.iter().cloned());
 
     let mut c = Map::new();
-    c.insert("name".into(), CONTAINER.into());
-    c.insert("image".into(), image(ctx, agent).into());
+    let line = agent.target.line;
+    let config = format!("{}/{CONFIG_FILE}", line.config_dir());
+    c.insert("name".into(), line.container().into());
+    c.insert("image".into(), image(agent).into());
     c.insert("imagePullPolicy".into(), v.image.pull_policy.as_str().into());
-    c.insert("command".into(), json!(["/bin/sh", "-c", AGENT_INIT, "agent-broker"]));
-    c.insert("args".into(), json!([format!("{CONFIG_DIR}/{CONFIG_FILE}")]));
+    match line {
+        // The image's ENTRYPOINT (`tini --`) stays PID 1, and the bot stops on SIGTERM (openab
+        // v0.8.2 Dockerfile* and `src/main.rs` `shutdown_signal`); its CMD is the same command.
+        BotLine::Openab => {
+            c.insert("args".into(), json!(["openab", "run", "-c", config]));
+        }
+        BotLine::AgentBroker => {
+            c.insert("command".into(), json!(["/bin/sh", "-c", AGENT_INIT, "agent-broker"]));
+            c.insert("args".into(), json!([config]));
+        }
+    }
     c.insert("workingDir".into(), agent.home.as_str().into());
     c.insert("env".into(), Value::Array(env));
     if !v.env_from.is_empty() {
@@ -143,27 +147,27 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     if !v.resources.is_empty() {
         c.insert("resources".into(), Value::Object(v.resources.clone()));
     }
-    c.insert("securityContext".into(), container_security_context(ctx));
+    c.insert("securityContext".into(), ctx.container_security_context());
     c.insert("volumeMounts".into(), Value::Array(mounts));
     Value::Object(c)
 }
 
-/// The agent container's own mounts: the config folder, $HOME, /tmp, and the instruction file(s).
-/// The check of `extraVolumeMounts` reads their paths from here.
-pub fn own_mounts(agent: &Agent) -> Vec<Value> {
-    let [config_volume, home, tmp, _] = OWN_VOLUMES;
-    let mut mounts = vec![
-        json!({"name": config_volume, "mountPath": CONFIG_DIR, "readOnly": true}),
-        json!({"name": home, "mountPath": agent.home}),
-        json!({"name": tmp, "mountPath": "/tmp"}),
-    ];
-    if !agent.values.agents_md.is_empty() {
-        let key = config::instruction_key(agent);
-        mounts.extend(agent.instruction_files.iter().map(|file| {
-            json!({"name": config_volume, "mountPath": format!("{}/{file}", agent.home), "subPath": key, "readOnly": true})
-        }));
-    }
-    mounts
+/// The agent container's own mounts ([`layout::own_mounts`]) as Kubernetes VolumeMounts.
+fn own_mounts(agent: &Agent) -> Vec<Value> {
+    let key = (!agent.values.agents_md.is_empty()).then(|| layout::instruction_key(&agent.instruction_files));
+    layout::own_mounts(agent.target.line, &agent.home, &agent.instruction_files, key)
+        .into_iter()
+        .map(|m| {
+            let mut mount = json!({"name": m.volume, "mountPath": m.path});
+            if let Some(sub_path) = m.sub_path {
+                mount["subPath"] = sub_path.into();
+            }
+            if m.read_only {
+                mount["readOnly"] = true.into();
+            }
+            mount
+        })
+        .collect()
 }
 
 /// The operator's extra containers as given; one without a `securityContext` gets the container
@@ -174,45 +178,16 @@ fn extra_containers<'v>(ctx: &'v Context, extra: &'v [Value]) -> impl Iterator<I
         if let Some(map) = c.as_object_mut()
             && !map.contains_key("securityContext")
         {
-            map.insert("securityContext".into(), container_security_context(ctx));
+            map.insert("securityContext".into(), ctx.container_security_context());
         }
         c
     })
 }
 
-/// `repository:tag`, or `repository@digest` when a digest pins it; the tag defaults to appVersion.
-pub fn image(ctx: &Context, agent: &Agent) -> String {
-    let i = &agent.values.image;
-    if !i.digest.is_empty() {
-        return format!("{}@{}", agent.image_repository, i.digest);
+/// `repository:tag`, or `repository@digest` when a digest pins it.
+fn image(agent: &Agent) -> String {
+    match agent.values.image.digest.as_str() {
+        "" => format!("{}:{}", agent.image_repository, agent.image_tag),
+        digest => format!("{}@{digest}", agent.image_repository),
     }
-    let tag = if i.tag.is_empty() { &ctx.release.app_version } else { &i.tag };
-    format!("{}:{tag}", agent.image_repository)
-}
-
-pub fn pod_security_context(ctx: &Context) -> Value {
-    if !ctx.spec.pod_security_context.is_empty() {
-        return Value::Object(ctx.spec.pod_security_context.clone());
-    }
-    json!({
-        "runAsNonRoot": true,
-        "runAsUser": UID,
-        "runAsGroup": UID,
-        "fsGroup": UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    })
-}
-
-pub fn container_security_context(ctx: &Context) -> Value {
-    if !ctx.spec.container_security_context.is_empty() {
-        return Value::Object(ctx.spec.container_security_context.clone());
-    }
-    json!({
-        "allowPrivilegeEscalation": false,
-        "readOnlyRootFilesystem": true,
-        "runAsNonRoot": true,
-        "runAsUser": UID,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    })
 }

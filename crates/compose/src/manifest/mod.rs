@@ -6,12 +6,13 @@ pub mod names;
 pub mod persistence;
 
 use crate::error::{Error, Result};
-use crate::parallel;
+use crate::layout::{CONFIG_FILE, MAX_DATA_BYTES, MAX_OBJECT_BYTES, STT_KEY, TOKEN_KEY, UID};
 use crate::resolve::Agent;
 use crate::rules;
 use crate::spec::Spec;
 use crate::values::Values;
 use crate::values::path::YamlPath;
+use crate::{layout, parallel};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -108,7 +109,7 @@ impl<'a> Context<'a> {
         if let Some(agent) = agent {
             m.insert("app.kubernetes.io/component".into(), agent.into());
         }
-        m.insert("app.kubernetes.io/version".into(), self.release.app_version.as_str().into());
+        m.insert("app.kubernetes.io/version".into(), self.spec.target.version.as_str().into());
         m.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
         m
     }
@@ -121,6 +122,37 @@ impl<'a> Context<'a> {
         }
         m.insert("labels".into(), Value::Object(self.labels(agent)));
         Value::Object(m)
+    }
+
+    /// The pod's securityContext: the operator's, else restricted Pod Security's defaults for the
+    /// images' non-root user.
+    pub fn pod_security_context(&self) -> Value {
+        if !self.spec.pod_security_context.is_empty() {
+            return Value::Object(self.spec.pod_security_context.clone());
+        }
+        json!({
+            "runAsNonRoot": true,
+            "runAsUser": UID,
+            "runAsGroup": UID,
+            "fsGroup": UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        })
+    }
+
+    /// Every container's securityContext (the agent's, S3's, and extra containers that set none):
+    /// the operator's, else restricted Pod Security's defaults with a read-only root filesystem.
+    pub fn container_security_context(&self) -> Value {
+        if !self.spec.container_security_context.is_empty() {
+            return Value::Object(self.spec.container_security_context.clone());
+        }
+        json!({
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+            "runAsUser": UID,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        })
     }
 
     pub fn service_account_name(&self) -> Option<String> {
@@ -170,7 +202,10 @@ impl<'a> Context<'a> {
         let b64 = |s: &str| Value::String(base64::engine::general_purpose::STANDARD.encode(s));
         let mut data = Map::new();
         if !v.discord.bot_token.is_empty() {
-            data.insert(deployment::TOKEN_KEY.into(), b64(&v.discord.bot_token));
+            data.insert(TOKEN_KEY.into(), b64(&v.discord.bot_token));
+        }
+        if v.stt.enabled && !v.stt.api_key.is_empty() {
+            data.insert(STT_KEY.into(), b64(&v.stt.api_key));
         }
         for (k, val) in &v.secret_env {
             data.insert(k.clone(), b64(val));
@@ -189,9 +224,12 @@ impl<'a> Context<'a> {
 
     fn config_map(&self, agent: &Agent, name: &str) -> Value {
         let mut data = Map::new();
-        data.insert(config::CONFIG_FILE.into(), config::config_toml(agent).into());
+        data.insert(CONFIG_FILE.into(), config::config_toml(agent).into());
         if !agent.values.agents_md.is_empty() {
-            data.insert(config::instruction_key(agent).into(), agent.values.agents_md.as_str().into());
+            data.insert(
+                layout::instruction_key(&agent.instruction_files).into(),
+                agent.values.agents_md.as_str().into(),
+            );
         }
         json!({
             "apiVersion": "v1",
@@ -201,12 +239,6 @@ impl<'a> Context<'a> {
         })
     }
 }
-
-/// What the API server stores at most: a ConfigMap's or Secret's data (Kubernetes' `MaxSecretSize`,
-/// counted over the values, Secret values decoded), and any whole object (etcd's default request
-/// limit, `--max-request-bytes`, which the API server's writes must fit in).
-pub const MAX_DATA_BYTES: usize = 1024 * 1024;
-pub const MAX_OBJECT_BYTES: usize = 1024 * 1024 * 3 / 2;
 
 /// Refuses, naming the agent and the values that fill it, any object the API server would refuse
 /// for its size; checked on the built objects (on all cores), before anything is printed.
@@ -276,7 +308,7 @@ fn checksum(config_map: &Value, secret: Option<&Value>) -> String {
     if let Some(secret) = secret {
         hasher.update(secret["data"].to_string());
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", hasher.finalize())
 }
 
 fn check_unique_names(docs: &[Document]) -> Result<()> {

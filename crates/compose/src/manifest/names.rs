@@ -1,10 +1,9 @@
 //! Resource names: Helm's usual `fullname` rule, and agent names cut to 63 characters without
 //! ever giving two resources the same name.
 
+use crate::layout::MAX_NAME;
 use crate::spec::Spec;
 use sha2::{Digest, Sha256};
-
-pub const MAX_NAME: usize = 63;
 
 /// Helm's `<chart>.fullname`: `fullnameOverride`, else the release name if it already contains
 /// the chart name, else `<release>-<chart name>`; cut to 63 characters, no trailing '-'.
@@ -23,8 +22,7 @@ pub fn agent_resource_name(fullname: &str, agent: &str) -> String {
     if full.len() <= MAX_NAME {
         return full;
     }
-    let digest = Sha256::digest(full.as_bytes());
-    let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let suffix = &format!("{:x}", Sha256::digest(full.as_bytes()))[..8];
     let head = full[..MAX_NAME - suffix.len() - 1].trim_end_matches(['-', '.']);
     format!("{head}-{suffix}")
 }

@@ -6,7 +6,10 @@
 //! them as environment data. DESIGN.md section 6 lists the faults these scripts are tested against.
 
 use super::Context;
-use super::deployment::{CONTAINER, container_security_context};
+use crate::layout::{
+    BACKUP_CONTAINER, HOME_VOLUME, RESTORE_CONTAINER, SKIP_CONTAINERS_ANNOTATION, TMP_DIR, TMP_VOLUME, TOOLS_DIR,
+    TOOLS_VOLUME,
+};
 use crate::plugin::answer::Kind;
 use crate::resolve::Agent;
 use serde_json::{Value, json};
@@ -15,21 +18,11 @@ const COMMON: &str = include_str!("scripts/s3-common.sh");
 const RESTORE: &str = include_str!("scripts/s3-restore.sh");
 const BACKUP: &str = include_str!("scripts/s3-backup.sh");
 
-/// The names of the restore and backup containers.
-pub const CONTAINERS: [&str; 2] = ["restore", "backup"];
-
 /// Seconds the pod gets to stop: the agent's own shutdown, then the final upload.
 pub const GRACE_SECONDS: u32 = 120;
 /// Seconds the backup's final upload may take once SIGTERM reaches it; the rest of the grace
 /// period is the agent's shutdown (the kubelet stops sidecars only after the agent has exited).
 pub const FINAL_UPLOAD_SECONDS: u32 = 90;
-/// The emptyDir that is HOME of the restore and backup containers only: rclone's and the AWS SDK's
-/// config and caches never sit where the agent (which runs any tool) could write them.
-pub const TOOLS_VOLUME: &str = "s3-tools";
-const TOOLS_DIR: &str = "/s3-tools";
-/// The EKS pod identity webhook leaves the containers named here without AWS credentials (IRSA and
-/// Pod Identity alike; amazon-eks-pod-identity-webhook, pkg/handler/handler.go).
-pub const SKIP_CONTAINERS_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
 
 pub struct Backup<'a> {
     agent: &'a Agent<'a>,
@@ -49,9 +42,8 @@ impl<'a> Backup<'a> {
     /// `restore` first, then the `backup` sidecar, both sharing the agent's `home` and `tmp`
     /// emptyDirs and running the fixed scripts with data in their environment.
     pub fn init_containers(&self, ctx: &Context) -> Vec<Value> {
-        let [restore, backup] = CONTAINERS;
-        let restore = self.container(ctx, restore, RESTORE);
-        let mut backup = self.container(ctx, backup, BACKUP);
+        let restore = self.container(ctx, RESTORE_CONTAINER, RESTORE);
+        let mut backup = self.container(ctx, BACKUP_CONTAINER, BACKUP);
         backup["restartPolicy"] = "Always".into();
         vec![restore, backup]
     }
@@ -63,7 +55,7 @@ impl<'a> Backup<'a> {
 
     /// The pod annotation that keeps the agent container out of the pod's AWS identity.
     pub fn pod_annotation(&self) -> (&'static str, &'static str) {
-        (SKIP_CONTAINERS_ANNOTATION, CONTAINER)
+        (SKIP_CONTAINERS_ANNOTATION, self.agent.target.line.container())
     }
 
     fn container(&self, ctx: &Context, role: &str, script: &str) -> Value {
@@ -103,10 +95,10 @@ impl<'a> Backup<'a> {
             "imagePullPolicy": image.pull_policy,
             "command": ["/bin/sh", "-c", format!("{COMMON}\n{script}"), role],
             "env": env,
-            "securityContext": container_security_context(ctx),
+            "securityContext": ctx.container_security_context(),
             "volumeMounts": [
-                {"name": "home", "mountPath": self.agent.home},
-                {"name": "tmp", "mountPath": "/tmp"},
+                {"name": HOME_VOLUME, "mountPath": self.agent.home},
+                {"name": TMP_VOLUME, "mountPath": TMP_DIR},
                 {"name": TOOLS_VOLUME, "mountPath": TOOLS_DIR},
             ],
         });

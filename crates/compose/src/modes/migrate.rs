@@ -5,6 +5,7 @@
 //! checked by rendering it.
 
 use crate::error::{Error, Result};
+use crate::layout::TOKEN_KEY;
 use crate::plugin::PluginOptions;
 use crate::values::{self, Input, Values};
 use serde_json::{Map, Value, json};
@@ -132,7 +133,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
             .iter()
             .filter(|d| d.object["kind"] == "ConfigMap")
             .filter_map(|d| d.object["data"].as_object())
-            .flat_map(|data| data.keys().map(String::as_str).filter(|k| *k != crate::manifest::config::CONFIG_FILE))
+            .flat_map(|data| data.keys().map(String::as_str).filter(|k| *k != crate::layout::CONFIG_FILE))
             .collect();
         if files != ["AGENTS.md"] {
             m.warnings.push(format!(
@@ -321,8 +322,8 @@ impl Migration<'_> {
                 }
                 "existingSecret" => match v {
                     Value::String(name) => {
-                        discord.insert(k.clone(), json!({"name": name, "key": "discord-bot-token"}));
-                        self.warn("discord.existingSecret", "now {name, key}; assumed key `discord-bot-token`");
+                        discord.insert(k.clone(), json!({"name": name, "key": TOKEN_KEY}));
+                        self.warn("discord.existingSecret", &format!("now {{name, key}}; assumed key `{TOKEN_KEY}`"));
                     }
                     _ => {
                         discord.insert(k.clone(), v.clone());

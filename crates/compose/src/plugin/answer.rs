@@ -2,7 +2,7 @@
 //! manifest, a TOML file or a shell script.
 
 use super::runtime::{AgentDefaults, Diagnostic as PluginDiagnostic, PathKind, PluginInfo};
-use crate::manifest::config::CONFIG_FILE;
+use crate::layout::CONFIG_FILE;
 use crate::rules;
 
 /// Caps on an answer; a plugin describing one CLI needs a tiny fraction of these.
@@ -30,6 +30,8 @@ pub enum Kind {
 #[derive(Debug, Clone, Default)]
 pub struct CheckedDefaults {
     pub image: String,
+    /// The image tag for the target bot; empty: the bot's version.
+    pub image_tag: String,
     pub command: String,
     pub args: Vec<String>,
     pub home: String,
@@ -153,6 +155,7 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
     }
     Ok(CheckedDefaults {
         image: d.image,
+        image_tag: String::new(),
         command: d.command,
         args: d.args,
         home: d.home,

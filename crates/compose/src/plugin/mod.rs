@@ -11,6 +11,7 @@ pub mod runtime;
 pub mod scaffold;
 
 use crate::error::{Diagnostic, Error, Result};
+use crate::layout::Target;
 use crate::spec::AgentValues;
 use answer::CheckedDefaults;
 use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
@@ -103,9 +104,9 @@ impl Plugin {
     /// ([`answer::check_defaults`]). `agent` is the agent's entry under `agents` (JSON, as merged from
     /// the values files); `agent_path` (`agents.kiro`) names the agent in errors. Render and
     /// `plugin check` both call this, so they never disagree.
-    pub fn defaults(&self, name: &str, agent: &serde_json::Value, agent_path: &str) -> Result<Answer> {
+    pub fn defaults(&self, name: &str, agent: &serde_json::Value, agent_path: &str, target: &Target) -> Result<Answer> {
         let input = agent_json(name, agent);
-        let answer = self.prepared().and_then(|p| p.defaults(&input)).map_err(|f| self.fault(agent_path, f))?;
+        let answer = self.prepared().and_then(|p| p.defaults(&input, target)).map_err(|f| self.fault(agent_path, f))?;
         // The names the operator gives from a Secret or ConfigMap; a plugin's plain value must not
         // shadow or duplicate them (DESIGN.md section 4: names compose sets are overridden by no one).
         let operator_env: Vec<(&str, &str)> = ["secretEnv", "envValueFrom"]
@@ -316,7 +317,7 @@ impl Plugins {
 
     fn add(&mut self, origin: Origin, bytes: &[u8]) -> Result<usize> {
         use sha2::Digest;
-        let sha256 = runtime::hex(&sha2::Sha256::digest(bytes));
+        let sha256 = format!("{:x}", sha2::Sha256::digest(bytes));
         // The same plugin given twice (by `--plugin` and in a `--plugin-dir`, say) is one plugin.
         if let Some(i) = self.plugins.iter().position(|p| p.origin.is_from_command_line() && p.sha256 == sha256) {
             return Ok(i);

@@ -2,6 +2,7 @@
 //! (bounded in time, cached on disk) and linked once; every call then runs on a fresh instance in a
 //! fresh store, with a fuel budget for its CPU work, a wall-clock backstop and a memory cap.
 
+use crate::layout::Target;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -286,7 +287,7 @@ impl Runtime {
         let rest = bytes.strip_prefix(CACHE_MAGIC)?;
         let (plugin_digest, rest) = (rest.get(..64)?, rest.get(65..)?);
         let (code_digest, compiled) = (rest.get(..64)?, rest.get(65..)?);
-        if plugin_digest != sha256.as_bytes() || code_digest != hex(&Sha256::digest(compiled)).as_bytes() {
+        if plugin_digest != sha256.as_bytes() || code_digest != format!("{:x}", Sha256::digest(compiled)).as_bytes() {
             return None;
         }
         // SAFETY: the folder is ours alone (`private_folder`), the bytes match the digest written
@@ -326,7 +327,11 @@ impl Prepared {
         self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_info(store))
     }
 
-    pub fn defaults(&self, agent_json: &str) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
+    pub fn defaults(
+        &self,
+        agent_json: &str,
+        _target: &Target,
+    ) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
         self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_defaults(store, agent_json))
     }
 
@@ -455,7 +460,7 @@ fn store_cached(entry: &Path, sha256: &str, compiled: &[u8]) -> std::io::Result<
     let tmp = entry.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
     // `create_new` never follows or reuses what is already at that name.
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-    let header = format!("{sha256}\n{}\n", hex(&Sha256::digest(compiled)));
+    let header = format!("{sha256}\n{:x}\n", Sha256::digest(compiled));
     let written = [CACHE_MAGIC, header.as_bytes(), compiled].iter().try_for_each(|part| file.write_all(part));
     match written.and_then(|()| std::fs::rename(&tmp, entry)) {
         Ok(()) => Ok(()),
@@ -495,10 +500,6 @@ pub fn read_regular_file(path: &Path, follow_links: bool, cap: u64) -> Result<Ve
         return Err(format!("more than the {cap} bytes allowed"));
     }
     Ok(bytes)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Default cache folder: `$COMPOSE_CACHE_DIR`, else `$XDG_CACHE_HOME/agent-broker-compose`,

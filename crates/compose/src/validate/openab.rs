@@ -1,0 +1,191 @@
+//! The keys of openab's config (v0.8.2 `src/config.rs`) that the pre-rename line lacks, checked as
+//! openab checks them when it starts (`src/main.rs`, `src/cron.rs` `validate_cronjobs`), so that a
+//! value openab would refuse, or silently ignore, stops the render instead of the pod.
+
+use super::agent::secret_source;
+use crate::error::Diagnostic;
+use crate::layout::{OWN_ENV, Target};
+use crate::rules;
+use crate::spec::AgentValues;
+use crate::values::Values;
+use crate::values::path::YamlPath;
+use std::str::FromStr;
+
+/// The agent's keys that only openab's config has, as paths under `agents.<name>`. On the
+/// pre-rename line each is refused when given, since its config.toml has no place for it.
+pub(super) const OPENAB_KEYS: &[&[&str]] = &[
+    &["discord", "allowedUsers"],
+    &["discord", "allowAllUsers"],
+    &["discord", "allowDm"],
+    &["discord", "allowBotMessages"],
+    &["discord", "trustedBotIds"],
+    &["discord", "allowUserMessages"],
+    &["discord", "maxBotTurns"],
+    &["reactions", "toolDisplay"],
+    &["stt"],
+    &["markdown"],
+    &["cron"],
+    &["cronjobs"],
+    &["inheritEnv"],
+];
+
+/// Refuses openab's keys for the pre-rename line (`target`), naming each one given (an empty
+/// list, mapping or null counts as not given).
+pub(super) fn keys_given(values: &Values, at: &YamlPath, target: &Target, problems: &mut Vec<Diagnostic>) {
+    for path in OPENAB_KEYS {
+        let key_at = path.iter().fold(at.clone(), |p, k| p.key(k));
+        let given = key_at.lookup(&values.merged).is_some_and(|v| match v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Array(a) => !a.is_empty(),
+            serde_json::Value::Object(m) => !m.is_empty(),
+            _ => true,
+        });
+        if given {
+            problems.push(values.diagnostic(
+                &key_at,
+                format!(
+                    "`{}` is a key of openab's config, and bot.line is {} ({}), whose config.toml has no such \
+                     key: remove it, or deploy openab (bot.line: openab)",
+                    path.join("."),
+                    target.line.name(),
+                    target.version
+                ),
+            ));
+        }
+    }
+}
+
+/// openab's own start-up checks, and compose's rules for its keys.
+pub(super) fn problems(
+    values: &Values,
+    at: &YamlPath,
+    agent: &AgentValues,
+    problems: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) {
+    let discord = at.key("discord");
+    if !agent.discord.allowed_users.is_empty() && agent.discord.allow_all_users == Some(true) {
+        problems.push(values.diagnostic(
+            &discord.key("allowAllUsers"),
+            "allowAllUsers is true but allowedUsers lists users, and openab would answer everyone: give one or \
+             the other",
+        ));
+    }
+    stt(values, &at.key("stt"), agent, problems);
+    inherit_env(values, at, agent, problems);
+    for (i, job) in agent.cronjobs.iter().enumerate() {
+        cron_job(values, &at.key("cronjobs").index(i), job, problems, warnings);
+    }
+}
+
+/// `stt.enabled` needs a key (openab `src/main.rs` refuses to start without one); the key goes to
+/// config.toml only as `${STT_API_KEY}`, so it is checked as a token is.
+fn stt(values: &Values, at: &YamlPath, agent: &AgentValues, problems: &mut Vec<Diagnostic>) {
+    let stt = &agent.stt;
+    if stt.enabled {
+        secret_source(
+            values,
+            at,
+            "apiKey",
+            "API key",
+            !stt.api_key.is_empty(),
+            stt.existing_secret.is_some(),
+            problems,
+        );
+    }
+    if let Err(why) = rules::bot_token(&stt.api_key) {
+        problems.push(values.diagnostic(&at.key("apiKey"), format!("the API key {why}")));
+    }
+}
+
+/// `inheritEnv` names variables the agent container has from elsewhere (`envFrom`, the image):
+/// the ones compose already passes, and the bot's own secrets, are refused.
+fn inherit_env(values: &Values, at: &YamlPath, agent: &AgentValues, problems: &mut Vec<Diagnostic>) {
+    for (i, name) in agent.inherit_env.iter().enumerate() {
+        let given = [("env", agent.env.contains_key(name)), ("secretEnv", agent.secret_env.contains_key(name))]
+            .into_iter()
+            .chain([("envValueFrom", agent.env_value_from.contains_key(name))])
+            .find_map(|(key, has)| has.then_some(key));
+        let why = if let Some(key) = given {
+            Some(format!("{name} is in `{key}`, which reaches the CLI already; list it once"))
+        } else if ["HOME", "PATH", "USER"].contains(&name.as_str()) {
+            Some(format!("openab passes {name} to the CLI itself"))
+        } else if OWN_ENV.contains(&name.as_str()) {
+            Some(format!(
+                "{name} holds the bot's own secret, which openab keeps from the CLI (it starts the CLI with a \
+                 cleared environment so that a prompt cannot read the bot's tokens)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            problems.push(values.diagnostic(&at.key("inheritEnv").index(i), why));
+        }
+    }
+}
+
+/// One `cronjobs` entry as openab's `validate_cronjobs` checks it (v0.8.2 `src/cron.rs`, with the
+/// crates it uses: `cron` 0.16 reading the expression with a seconds field prepended, `chrono-tz`
+/// 0.10 the time zone), plus what openab leaves to chance: exactly five fields (a sixth would be
+/// read as openab's seconds-prepended form's year), and IDs of the platform's shape.
+fn cron_job(
+    values: &Values,
+    at: &YamlPath,
+    job: &crate::spec::CronJob,
+    problems: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) {
+    let fields: Vec<&str> = job.schedule.split_whitespace().collect();
+    if fields.len() == 5 && fields[4].contains(|c: char| c.is_ascii_digit()) {
+        warnings.push(format!(
+            "{}: {}: openab reads the day of the week with the `cron` crate, where 1 is Sunday and 7 Saturday (in \
+             POSIX cron 1 is Monday): {:?} may not run on the days you mean; write names (MON-FRI) to be sure",
+            values.origin(&at.key("schedule")),
+            at.key("schedule"),
+            fields[4]
+        ));
+    }
+    if fields.len() != 5 {
+        problems.push(values.diagnostic(
+            &at.key("schedule"),
+            format!(
+                "{:?} has {} fields; openab takes 5 (minute hour day-of-month month day-of-week), e.g. \
+                 \"0 9 * * MON-FRI\"",
+                job.schedule,
+                fields.len()
+            ),
+        ));
+    } else if let Err(e) = cron::Schedule::from_str(&format!("0 {}", job.schedule)) {
+        problems.push(
+            values.diagnostic(
+                &at.key("schedule"),
+                format!("{:?} is not a cron expression openab reads: {e}", job.schedule),
+            ),
+        );
+    }
+    if let Some(tz) = &job.timezone
+        && chrono_tz::Tz::from_str(tz).is_err()
+    {
+        problems.push(values.diagnostic(
+            &at.key("timezone"),
+            format!("{tz:?} is not an IANA time zone openab knows (e.g. UTC, Europe/Berlin, Asia/Taipei)"),
+        ));
+    }
+    // Until the agent serves Slack, a job can only post to Discord (openab refuses a job whose
+    // platform has no adapter).
+    let platform = job.platform.as_deref().unwrap_or("discord");
+    if platform != "discord" {
+        problems.push(values.diagnostic(
+            &at.key("platform"),
+            format!("{platform} is not configured for this agent: openab posts a job only where the agent serves"),
+        ));
+    }
+    for (key, id) in [("channel", Some(&job.channel)), ("threadId", job.thread_id.as_ref())] {
+        if let Some(id) = id.filter(|id| !id.is_empty() && !rules::is_snowflake(id)) {
+            problems.push(values.diagnostic(
+                &at.key(key),
+                format!("{id:?} is not a Discord ID: expected 17 to 20 digits, as a quoted string"),
+            ));
+        }
+    }
+}
