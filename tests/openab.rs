@@ -246,3 +246,25 @@ fn env_from_without_inherit_env_warns_on_openab() {
     let (run, _) = render("", "    envFrom: [{secretRef: {name: keys}}]\n    inheritEnv: [GITHUB_TOKEN]\n");
     assert!(!run.stderr.contains("inheritEnv"), "{}", run.stderr);
 }
+
+#[test]
+fn help_names_every_bot_version_compose_knows() {
+    let run = compose(&["--help"]);
+    for line in compose::BotLine::ALL {
+        for version in line.known_versions() {
+            assert!(run.stdout.contains(&format!("{} {version}", line.name())), "{}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn migrate_from_chart_0_3_keeps_the_agent_broker_line_unless_asked() {
+    let old = "agent: {preset: claude}\ndiscord: {botToken: tok, allowedChannels: [\"123456789012345678\"]}\n";
+    let (_d, file) = values_file(old);
+    let run = compose(&["migrate", "-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("\nbot:\n  line: agent-broker\n"), "{}", run.stdout);
+    let run = compose(&["migrate", "-f", &file, "--bot-line", "openab"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("\nbot:\n  line: openab\n"), "{}", run.stdout);
+}

@@ -91,7 +91,7 @@ def test_every_key_is_mapped_or_named_in_a_warning(compose):
                             "PROXY_URL": "http://$(PROXY_HOST):3128"}
     for text in ["agent.env.ANTHROPIC_API_KEY: passed the container's ANTHROPIC_API_KEY on",
                  "agent.env.PROXY_URL: `${VAR}` is now `$(VAR)`", "agent.env.SHARED: also in the top-level env",
-                 "replicas: 0.4.0 runs exactly one pod", "strategy.type: 0.4.0 always uses Recreate",
+                 "replicas: compose runs exactly one pod", "strategy.type: compose always uses Recreate",
                  "persistence.enabled, persistence.storageClass, persistence.size: the PVC has no equivalent",
                  "discord.allowedChannels[1]: the number"]:
         assert any(text in w for w in warnings), f"no warning with {text!r}:\n{result.stderr}"
@@ -132,7 +132,7 @@ def test_a_preset_ignored_image_command_and_args_in_0_3_and_still_does(compose, 
     assert f'command = "{command}"' in config
     # 0.3.x mounted agentsMd as AGENTS.md for every preset.
     if preset != "codex":
-        assert "agentsMd: 0.3.x mounted it as AGENTS.md; 0.4.0 mounts it as" in result.stderr
+        assert "agentsMd: 0.3.x mounted it as AGENTS.md; compose mounts it as" in result.stderr
 
 
 def test_the_default_empty_preset_is_kiro_and_a_missing_persistence_was_a_pvc(compose):
@@ -147,7 +147,7 @@ def test_unknown_keys_at_any_depth_are_named(compose):
     result = compose("migrate", "-f", "-", stdin=old)
     assert result.code == 0, result.stderr
     for key in ["discord.guild", "image.registry", "pool.max", "agent.shell", "foo"]:
-        assert f"<stdin>: {key}: no equivalent in 0.4.0" in result.stderr
+        assert f"<stdin>: {key}: no equivalent in compose's values" in result.stderr
 
 
 def test_common_chart_keys_0_4_0_has_are_carried_over(compose):

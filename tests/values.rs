@@ -229,7 +229,7 @@ fn disabled_agents_produce_nothing_and_say_so() {
 
 #[test]
 fn version_help_and_completion() {
-    assert!(compose(&["--version"]).stdout.starts_with("compose 0.4.0"));
+    assert!(compose(&["--version"]).stdout.starts_with("compose 0.5.0"));
     let help = compose(&["--help"]).stdout;
     for text in ["--set-string", "--output-dir", "--plugin", "Examples:", "post-render", "COMPOSE_CACHE_DIR"] {
         assert!(help.contains(text), "--help lacks {text}");

@@ -14,6 +14,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
+Bots (values key `bot`):
+  openab 0.8.2         the default: images ghcr.io/openabdev/openab*:0.8.2, `openab run` under tini
+  agent-broker dd7e1ca the line before the rename (bot.line: agent-broker), images ghcr.io/thepagent/*
+
 Examples:
   compose -f my-values.yaml > manifests.yaml
   compose -f my-values.yaml --set-string 'agents.kiro.discord.allowedChannels={123456789012345678}'
@@ -36,11 +40,12 @@ Environment:
 #[command(
     name = "compose",
     version,
-    about = "Builds agent-broker's Kubernetes manifests from one values file",
-    long_about = "Builds agent-broker's Kubernetes manifests (per agent a Deployment, ConfigMap and Secret) \
-                  from one values file with an `agents:` map. Everything CLI-specific comes from a \
-                  WebAssembly plugin per CLI (kiro, claude, codex and gemini are bundled). The chart's \
-                  values.yaml is the base; -f files and --set merge on top with Helm's rules.",
+    about = "Builds openab's Kubernetes manifests from one values file",
+    long_about = "Builds the Kubernetes manifests of openab (formerly agent-broker; per agent a Deployment, \
+                  ConfigMap and Secret) from one values file with an `agents:` map. Everything CLI-specific \
+                  comes from a WebAssembly plugin per CLI (kiro, claude, codex, gemini, copilot, opencode and \
+                  cursor are bundled). The chart's values.yaml is the base; -f files and --set merge on top \
+                  with Helm's rules.",
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true
 )]
@@ -67,10 +72,15 @@ pub enum Command {
     ///
     /// Every 0.3.x key is mapped or named in a warning on stderr that says why it has no place.
     /// Values that already have an `agents:` map are 0.4.0 values: exit 2, nothing to migrate.
+    /// The result keeps the bot 0.3.x ran, the pre-rename agent-broker line (`bot.line: agent-broker`,
+    /// images at dd7e1ca), unless `--bot-line openab` moves it to openab 0.8.2.
     Migrate {
         /// The 0.3.x values file; `-` reads stdin.
         #[arg(short = 'f', long = "values", value_name = "FILE")]
         values: String,
+        /// The bot the migrated values deploy: agent-broker (what 0.3.x ran) or openab.
+        #[arg(long, value_name = "LINE", default_value = "agent-broker", value_parser = ["agent-broker", "openab"])]
+        bot_line: String,
         #[command(flatten)]
         plugins: PluginArgs,
     },
@@ -204,9 +214,10 @@ pub fn run(cli: Cli) -> Result<Output> {
                 }
             }
         }
-        Some(Command::Migrate { values: file, plugins }) => {
+        Some(Command::Migrate { values: file, bot_line, plugins }) => {
             let (source, text) = values::read_text(&file, read_stdin)?;
-            let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options())?;
+            let line = crate::layout::BotLine::from_name(&bot_line).expect("clap allows only known lines");
+            let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options(), line)?;
             Ok(Output::with_warnings(stdout, &warnings))
         }
         Some(Command::Completion { shell }) => {

@@ -1,11 +1,11 @@
 //! `compose migrate`: chart 0.3.x values (one agent chosen by `agent.preset`, top-level `discord`,
-//! `image`, `agent`, `env`, `agentsMd`, `pool`, `reactions`, and `persistence` as a PVC) to 0.4.0's
+//! `image`, `agent`, `env`, `agentsMd`, `pool`, `reactions`, and `persistence` as a PVC) to compose's
 //! `agents:` map. Every key of 0.3.x's values.yaml (the same in 0.3.0 to 0.3.3) and every key its
 //! templates read is mapped, or named in a warning that says why it has no place. The result is
 //! checked by rendering it.
 
 use crate::error::{Error, Result};
-use crate::layout::TOKEN_KEY;
+use crate::layout::{BotLine, TOKEN_KEY};
 use crate::plugin::PluginOptions;
 use crate::values::{self, Input, Values};
 use serde_json::{Map, Value, json};
@@ -25,15 +25,17 @@ fn preset_fixed(preset: &str) -> Option<(&'static str, &'static str, Value)> {
 }
 
 /// Returns the new values as YAML, and warnings.
-pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<(String, Vec<String>)> {
+/// `line` is the bot the migrated values deploy: the pre-rename agent-broker line that chart 0.3.x ran,
+/// unless the operator asks for openab (`--bot-line openab`).
+pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions, line: BotLine) -> Result<(String, Vec<String>)> {
     let old = values::parse_yaml(old_text, source)?;
     let old = old.as_object().expect("parse_yaml gives a mapping");
-    // 0.3.x had no `agents`; migrating 0.4.0 values would drop every agent they define.
+    // 0.3.x had no `agents`; migrating compose values would drop every agent they define.
     if old.contains_key("agents") {
         return Err(Error::input(
             source,
             "agents",
-            "these are already 0.4.0 values (0.3.x had no `agents` map): render them with `compose -f`, \
+            "these are already compose values (0.3.x had no `agents` map): render them with `compose -f`, \
              nothing to migrate",
         ));
     }
@@ -54,13 +56,14 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
     let mut m = Migration { source, preset, warnings: Vec::new(), agent: Map::new(), env: Map::new() };
     m.agent.insert("plugin".into(), preset.into());
     let mut new = Map::new();
+    new.insert("bot".into(), json!({"line": line.name()}));
     // Top-level env first: agent.env, which the CLI saw, wins over it.
     m.container_env(old.get("env").unwrap_or(&Value::Null));
 
     for (key, value) in old {
         match key.as_str() {
             // Chart 0.3.3 has no serviceAccount, networkPolicy, podAnnotations or podLabels, but many
-            // operators add those common chart keys to their values: 0.4.0 has them.
+            // operators add those common chart keys to their values: compose has them.
             "nameOverride" | "fullnameOverride" | "imagePullSecrets" | "podSecurityContext" | "serviceAccount"
             | "networkPolicy" => {
                 m.keep(&mut new, key, value);
@@ -80,7 +83,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
                 if value.as_u64() != Some(1) {
                     m.warn(
                         key,
-                        "0.4.0 runs exactly one pod per agent: two would answer every message twice and race \
+                        "compose runs exactly one pod per agent: two would answer every message twice and race \
                          on the login backup. Add agents instead; left out",
                     );
                 }
@@ -89,12 +92,12 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
                 if value.get("type").and_then(Value::as_str) != Some("Recreate") || section(key).len() != 1 {
                     let keys: Vec<String> = section(key).keys().map(|k| format!("strategy.{k}")).collect();
                     let keys = if keys.is_empty() { key.to_string() } else { keys.join(", ") };
-                    m.warn(&keys, "0.4.0 always uses Recreate, so two pods never run at once; left out");
+                    m.warn(&keys, "compose always uses Recreate, so two pods never run at once; left out");
                 }
             }
             // Handled with `persistence.enabled` below.
             "persistence" => {}
-            _ => m.warn(key, "no equivalent in 0.4.0; left out"),
+            _ => m.warn(key, "no equivalent in compose's values; left out"),
         }
     }
     m.persistence(old.get("persistence"));
@@ -127,7 +130,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
         other => other?,
     };
     if has_agents_md {
-        // 0.3.x mounted agentsMd as $HOME/AGENTS.md for every preset; 0.4.0 uses the plugin's name.
+        // 0.3.x mounted agentsMd as $HOME/AGENTS.md for every preset; compose uses the plugin's name.
         let files: Vec<&str> = rendered
             .documents
             .iter()
@@ -137,12 +140,15 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions) -> Result<
             .collect();
         if files != ["AGENTS.md"] {
             m.warnings.push(format!(
-                "{source}: agentsMd: 0.3.x mounted it as AGENTS.md; 0.4.0 mounts it as {}, the file {preset} reads",
+                "{source}: agentsMd: 0.3.x mounted it as AGENTS.md; compose mounts it as {}, the file {preset} reads",
                 files.join(", ")
             ));
         }
     }
-    let header = format!("# agent-broker chart 0.4.0 values, migrated by `compose migrate` from {source}\n");
+    let header = format!(
+        "# compose chart {} values, migrated by `compose migrate` from {source}\n",
+        crate::release("agent-broker", None).chart_version
+    );
     Ok((header + &yaml, m.warnings))
 }
 
@@ -180,7 +186,7 @@ impl Migration<'_> {
             if known.contains(&k.as_str()) {
                 out.insert(k.clone(), v.clone());
             } else {
-                self.warn(&format!("{key}.{k}"), "no equivalent in 0.4.0; left out");
+                self.warn(&format!("{key}.{k}"), "no equivalent in compose's values; left out");
             }
         }
         self.keep_in_agent(key, &Value::Object(out));
@@ -209,7 +215,7 @@ impl Migration<'_> {
                         out.insert(k.clone(), v.clone());
                     }
                 }
-                _ => self.warn(&format!("image.{k}"), "no equivalent in 0.4.0; left out"),
+                _ => self.warn(&format!("image.{k}"), "no equivalent in compose's values; left out"),
             }
         }
         self.keep_in_agent("image", &Value::Object(out));
@@ -240,7 +246,7 @@ impl Migration<'_> {
                     }
                 }
                 ("env", _) => self.cli_env(v),
-                _ => self.warn(&format!("agent.{k}"), "no equivalent in 0.4.0; left out"),
+                _ => self.warn(&format!("agent.{k}"), "no equivalent in compose's values; left out"),
             }
         }
     }
@@ -329,7 +335,7 @@ impl Migration<'_> {
                         discord.insert(k.clone(), v.clone());
                     }
                 },
-                _ => self.warn(&format!("discord.{k}"), "no equivalent in 0.4.0; left out"),
+                _ => self.warn(&format!("discord.{k}"), "no equivalent in compose's values; left out"),
             }
         }
         let inline_token = discord.get("botToken").and_then(Value::as_str).is_some_and(|t| !t.is_empty());

@@ -102,7 +102,7 @@ fn describe(
                     let hint = if at.0.is_empty() && CHART_0_3_KEYS.contains(&key.as_str()) {
                         format!(
                             "; `{key}` is a key of chart 0.3.x, whose values hold one agent: `compose migrate -f \
-                             {}` converts them to 0.4.0's `agents:` map",
+                             {}` converts them to compose's `agents:` map",
                             values.origin(&at.key(key))
                         )
                     } else {
