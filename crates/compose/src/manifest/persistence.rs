@@ -3,7 +3,7 @@
 //! which starts before and stops after the agent) mirrors it every interval and once on SIGTERM.
 //! Both run rclone (content checksums, links kept as links, modes and empty folders kept, a trash
 //! for what a sync deletes or replaces). The scripts are fixed text; bucket, prefix and paths reach
-//! them as environment data. DESIGN.md section 6 lists the faults these scripts are tested against.
+//! them as environment data. ARCHITECTURE.md ("Login state on S3") lists the faults these scripts are tested against.
 
 use super::Context;
 use crate::layout::{

@@ -108,7 +108,7 @@ impl Plugin {
         let input = agent_json(name, agent);
         let answer = self.prepared().and_then(|p| p.defaults(&input, target)).map_err(|f| self.fault(agent_path, f))?;
         // The names the operator gives from a Secret or ConfigMap; a plugin's plain value must not
-        // shadow or duplicate them (DESIGN.md section 4: names compose sets are overridden by no one).
+        // shadow or duplicate them (names compose sets are overridden by no one: layout::OWN_ENV).
         let operator_env: Vec<(&str, &str)> = ["secretEnv", "envValueFrom"]
             .into_iter()
             .flat_map(|key| {
