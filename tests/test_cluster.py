@@ -10,10 +10,15 @@ from conftest import FIXTURES, REPO, run_compose
 from kube import assert_admitted
 from test_kubernetes import SEED_COMMANDS, seed_args
 
+AGENT_BROKER = ["--set", "bot.line=agent-broker"]
 CASES = {
     "chart-values": ["-f", str(REPO / "chart" / "values.yaml")],
+    "chart-values-ab": ["-f", str(REPO / "chart" / "values.yaml"), *AGENT_BROKER],
     "four-agents": ["-f", str(FIXTURES / "four-agents.yaml")],
+    "four-agents-ab": ["-f", str(FIXTURES / "four-agents.yaml"), *AGENT_BROKER],
     "persistence": ["-f", str(FIXTURES / "persistence.yaml")],
+    "persistence-ab": ["-f", str(FIXTURES / "persistence.yaml"), *AGENT_BROKER],
+    "adapters": ["-f", str(FIXTURES / "adapters.yaml")],
     **{f"seed-{cmd}": seed_args(cmd) for cmd in SEED_COMMANDS},
 }
 
@@ -87,6 +92,20 @@ agents:
     plugin: gemini
     discord: {existingSecret: {name: tokens, key: gemini}, allowedChannels: ["423456789012345678"]}
 """
+
+
+def test_moving_from_the_agent_broker_line_to_openab_is_an_upgrade_in_place(kube, tmp_path):
+    """The same values, first on the pre-rename line, then on openab: new images, command, container and config
+    folder, under the same names and selectors (nothing to delete first)."""
+    namespace = kube.namespace("line")
+    values = tmp_path / "values.yaml"
+    values.write_text(UPGRADE_BEFORE)
+    for line in ("agent-broker", "openab"):
+        assert_admitted(kube.apply(render("-f", str(values), "--set", f"bot.line={line}"), namespace), line)
+    deployment = json.loads(kube.kubectl("get", "deployment", "agent-broker-claude", "-n", namespace, "-o", "json",
+                                         check=True).stdout)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert (container["name"], container["args"][:2]) == ("openab", ["openab", "run"])
 
 
 def test_an_upgrade_changes_every_kind_of_setting_without_an_immutable_field(kube, tmp_path):

@@ -64,6 +64,18 @@ impl BotLine {
         }
     }
 
+    /// The gateway image's tag for a bot version: the first gateway release (tags `gateway-vX.Y.Z`)
+    /// holding that bot's gateway source. gateway-v0.4.0 (2026-05-06) is the first after openab v0.8.2
+    /// (2026-05-02), whose gateway it extends only by fields openab ignores; no gateway image was ever
+    /// tagged 0.8.2 (openab's chart defaults to that tag nevertheless). `None` for the pre-rename line,
+    /// which had no gateway.
+    pub fn gateway_tag(self, version: &str) -> Option<&'static str> {
+        match (self, version) {
+            (BotLine::Openab, "0.8.2") => Some("0.4.0"),
+            _ => None,
+        }
+    }
+
     /// Whether the bot starts the CLI with a cleared environment, so that only `[agent].env` (and
     /// HOME, PATH, USER) reach it: openab v0.8.2's `src/acp/connection.rs` (`env_clear`). The
     /// pre-rename bot passed its whole environment on.
@@ -125,10 +137,34 @@ pub const DISCORD_TOKEN_ENV: &str = "DISCORD_BOT_TOKEN";
 /// openab's speech-to-text key: its Secret key and variable (`${STT_API_KEY}` in config.toml).
 pub const STT_KEY: &str = "stt-api-key";
 pub const STT_KEY_ENV: &str = "STT_API_KEY";
+/// openab's Slack tokens (Socket Mode) and the gateway's shared WebSocket token, in the agent's
+/// Secret and as the variables config.toml names (openab's chart uses the same names).
+pub const SLACK_BOT_TOKEN_KEY: &str = "slack-bot-token";
+pub const SLACK_BOT_TOKEN_ENV: &str = "SLACK_BOT_TOKEN";
+pub const SLACK_APP_TOKEN_KEY: &str = "slack-app-token";
+pub const SLACK_APP_TOKEN_ENV: &str = "SLACK_APP_TOKEN";
+pub const GATEWAY_TOKEN_KEY: &str = "gateway-ws-token";
+pub const GATEWAY_TOKEN_ENV: &str = "GATEWAY_WS_TOKEN";
 /// The variables compose sets in the agent container itself; no values key or plugin may set them,
 /// and none of them is passed to the CLI (openab clears the CLI's environment to keep the bot's
 /// tokens from it). `HOME` is the agent's home, where the CLI keeps the login the backup covers.
-pub const OWN_ENV: [&str; 3] = ["HOME", DISCORD_TOKEN_ENV, STT_KEY_ENV];
+pub const OWN_ENV: [&str; 6] =
+    ["HOME", DISCORD_TOKEN_ENV, STT_KEY_ENV, SLACK_BOT_TOKEN_ENV, SLACK_APP_TOKEN_ENV, GATEWAY_TOKEN_ENV];
+
+/// The gateway compose runs beside an agent (openab's `gateway/`): its container, the port it listens
+/// on (`GATEWAY_LISTEN`'s default, gateway/src/main.rs) and its health and WebSocket paths.
+pub const GATEWAY_CONTAINER: &str = "gateway";
+pub const GATEWAY_PORT: u16 = 8080;
+pub const GATEWAY_HEALTH_PATH: &str = "/health";
+pub const GATEWAY_WS_PATH: &str = "/ws";
+/// The label that marks gateway pods, so the agents' NetworkPolicy (no ingress at all) leaves them out
+/// and the gateways' own policy lets webhooks and the bot in; `podLabels` may not set it.
+pub const ROLE_LABEL: &str = "agent-broker.dev/role";
+pub const ROLE_GATEWAY: &str = "gateway";
+/// The webhook path the gateway always serves for LINE (not configurable, gateway/src/main.rs).
+pub const LINE_WEBHOOK_PATH: &str = "/webhook/line";
+pub const TELEGRAM_WEBHOOK_PATH: &str = "/webhook/telegram";
+pub const TEAMS_WEBHOOK_PATH: &str = "/webhook/teams";
 
 /// The non-root user (and group) of the bot's images: `agent` in the base image, `node` in the
 /// node-based ones, both uid 1000.

@@ -235,6 +235,13 @@ pub fn is_snowflake(id: &str) -> bool {
     (17..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A Slack channel ID: `C` (public), `G` (private) or `D` (direct message), then capitals and digits.
+pub fn is_slack_channel(id: &str) -> bool {
+    id.starts_with(['C', 'G', 'D'])
+        && (7..=21).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// A Discord bot token as agent-broker accepts it at start-up: no whitespace, no control
 /// characters (a trailing newline from `kubectl create secret --from-file` or an editor included).
 /// The message never shows the token.

@@ -80,6 +80,8 @@ pub struct AgentValues {
     pub args: Option<Vec<String>>,
     pub working_dir: String,
     pub discord: Discord,
+    pub slack: Slack,
+    pub gateway: Gateway,
     pub env: BTreeMap<String, String>,
     pub secret_env: BTreeMap<String, String>,
     pub env_from: Vec<Value>,
@@ -126,6 +128,8 @@ impl Default for AgentValues {
             args: None,
             working_dir: String::new(),
             discord: Discord::default(),
+            slack: Slack::default(),
+            gateway: Gateway::default(),
             env: BTreeMap::new(),
             secret_env: BTreeMap::new(),
             env_from: Vec::new(),
@@ -179,9 +183,11 @@ impl Default for Image {
 
 /// `discord`. The keys after `allow_all_channels` are openab's (v0.8.2 `src/config.rs`
 /// `DiscordConfig`); `None` leaves openab's own default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Discord {
+    /// false: no `[discord]` (openab, serving only Slack or the gateway).
+    pub enabled: bool,
     pub bot_token: String,
     pub existing_secret: Option<SecretRef>,
     pub allowed_channels: Vec<String>,
@@ -194,6 +200,148 @@ pub struct Discord {
     pub trusted_bot_ids: Vec<String>,
     pub allow_user_messages: Option<String>,
     pub max_bot_turns: Option<u32>,
+}
+
+impl Default for Discord {
+    fn default() -> Self {
+        Discord {
+            enabled: true,
+            bot_token: String::new(),
+            existing_secret: None,
+            allowed_channels: Vec::new(),
+            allow_all_channels: false,
+            allowed_users: Vec::new(),
+            allow_all_users: None,
+            allow_dm: None,
+            allow_bot_messages: None,
+            trusted_bot_ids: Vec::new(),
+            allow_user_messages: None,
+            max_bot_turns: None,
+        }
+    }
+}
+
+/// Who an adapter answers, as openab's `[discord]`, `[slack]` and `[gateway]` all say it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Audience {
+    pub allowed_channels: Vec<String>,
+    pub allow_all_channels: bool,
+    pub allowed_users: Vec<String>,
+    pub allow_all_users: Option<bool>,
+}
+
+/// `slack`: openab's `SlackConfig`, in Socket Mode. The tokens reach config.toml only as
+/// `${SLACK_BOT_TOKEN}` and `${SLACK_APP_TOKEN}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Slack {
+    pub enabled: bool,
+    pub bot_token: String,
+    pub app_token: String,
+    /// Keys `botTokenKey` and `appTokenKey`.
+    pub existing_secret: Option<KeyedSecret>,
+    #[serde(flatten)]
+    pub audience: Audience,
+    pub allow_bot_messages: Option<String>,
+    pub trusted_bot_ids: Vec<String>,
+    pub allow_user_messages: Option<String>,
+    pub max_bot_turns: Option<u32>,
+}
+
+/// An existing Secret holding several keys: `name`, and a key per value under the name the values
+/// give it (`botTokenKey`, ...); a key left out is compose's own key name for that value.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeyedSecret {
+    pub name: String,
+    #[serde(flatten)]
+    pub keys: BTreeMap<String, String>,
+}
+
+impl KeyedSecret {
+    /// The key holding a value: the one given as `field` (`botTokenKey`), else `default`.
+    pub fn key<'a>(&'a self, field: &str, default: &'a str) -> &'a str {
+        self.keys.get(field).map_or(default, String::as_str)
+    }
+}
+
+/// `gateway`: openab's `GatewayConfig`, and the gateway compose runs when `url` is empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Gateway {
+    pub enabled: bool,
+    pub url: String,
+    pub platform: Option<String>,
+    pub token: String,
+    /// Key `key`.
+    pub existing_secret: Option<KeyedSecret>,
+    pub bot_username: Option<String>,
+    #[serde(flatten)]
+    pub audience: Audience,
+    pub image: GatewayImage,
+    pub resources: Map<String, Value>,
+    pub rust_log: Option<String>,
+    pub telegram: Telegram,
+    pub line: Line,
+    pub teams: Teams,
+    pub ingress: Ingress,
+}
+
+impl Gateway {
+    /// Whether compose runs the gateway: the agent uses one and names no URL of its own.
+    pub fn runs_here(&self) -> bool {
+        self.enabled && self.url.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayImage {
+    pub repository: String,
+    pub tag: String,
+    pub pull_policy: Option<String>,
+}
+
+/// `gateway.telegram`: the gateway's `TELEGRAM_*` variables (openab v0.8.2 gateway/src/main.rs).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Telegram {
+    pub bot_token: String,
+    pub secret_token: String,
+    pub existing_secret: Option<KeyedSecret>,
+    pub webhook_path: Option<String>,
+}
+
+/// `gateway.line`: the gateway's `LINE_*` variables.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Line {
+    pub channel_access_token: String,
+    pub channel_secret: String,
+    pub existing_secret: Option<KeyedSecret>,
+}
+
+/// `gateway.teams`: the gateway's `TEAMS_*` variables (gateway/src/adapters/teams.rs).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Teams {
+    pub app_id: String,
+    pub app_secret: String,
+    pub existing_secret: Option<KeyedSecret>,
+    pub oauth_endpoint: Option<String>,
+    pub openid_metadata: Option<String>,
+    pub allowed_tenants: Vec<String>,
+    pub webhook_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Ingress {
+    pub enabled: bool,
+    pub class_name: String,
+    pub host: String,
+    pub tls_secret: String,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// `stt`: openab's speech-to-text (`SttConfig`). The key reaches config.toml only as `${STT_API_KEY}`.

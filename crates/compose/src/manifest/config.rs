@@ -12,7 +12,7 @@
 
 use crate::layout::BotLine;
 use crate::resolve::Agent;
-use crate::spec::{AgentValues, CronJob, ReactionEmojis, ReactionTiming};
+use crate::spec::{AgentValues, Audience, CronJob, ReactionEmojis, ReactionTiming};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -20,11 +20,15 @@ use std::collections::BTreeMap;
 /// `layout::DISCORD_TOKEN_ENV` and `layout::STT_KEY_ENV`.
 const DISCORD_TOKEN_REF: &str = "${DISCORD_BOT_TOKEN}";
 const STT_KEY_REF: &str = "${STT_API_KEY}";
+const SLACK_BOT_TOKEN_REF: &str = "${SLACK_BOT_TOKEN}";
+const SLACK_APP_TOKEN_REF: &str = "${SLACK_APP_TOKEN}";
+const GATEWAY_TOKEN_REF: &str = "${GATEWAY_WS_TOKEN}";
 
-/// `config.toml` for the agent's bot line.
-pub fn config_toml(agent: &Agent) -> String {
+/// `config.toml` for the agent's bot line. `gateway_url` is the WebSocket URL of the gateway compose
+/// runs for the agent, if it runs one.
+pub fn config_toml(agent: &Agent, gateway_url: Option<&str>) -> String {
     match agent.target.line {
-        BotLine::Openab => openab(agent),
+        BotLine::Openab => openab(agent, gateway_url),
         BotLine::AgentBroker => agent_broker(agent),
     }
 }
@@ -52,10 +56,15 @@ fn agent_broker(agent: &Agent) -> String {
 /// openab v0.8.2's config (`src/config.rs` `Config`): only keys its structs have, since its loader
 /// ignores unknown keys silently. Optional keys the operator left unset are left out, so openab's
 /// own defaults apply; `allow_all_channels` is always written, as compose's safety rule decided it.
-fn openab(agent: &Agent) -> String {
+fn openab(agent: &Agent, gateway_url: Option<&str>) -> String {
     #[derive(Serialize)]
     struct Config<'a> {
-        discord: OpenabDiscord<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        discord: Option<OpenabDiscord<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        slack: Option<SlackSection<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        gateway: Option<GatewaySection<'a>>,
         agent: AgentSection<'a>,
         pool: PoolSection,
         reactions: ReactionsSection<'a>,
@@ -68,18 +77,35 @@ fn openab(agent: &Agent) -> String {
     }
     let v = agent.values;
     let d = &v.discord;
+    let (s, gw) = (&v.slack, &v.gateway);
     let config = Config {
-        discord: OpenabDiscord {
+        discord: d.enabled.then(|| OpenabDiscord {
             base: DiscordBase::of(v),
             allow_all_channels: d.allow_all_channels,
-            allowed_users: (!d.allowed_users.is_empty()).then_some(&d.allowed_users),
+            allowed_users: non_empty(&d.allowed_users),
             allow_all_users: d.allow_all_users,
             allow_dm: d.allow_dm,
             allow_bot_messages: d.allow_bot_messages.as_deref(),
-            trusted_bot_ids: (!d.trusted_bot_ids.is_empty()).then_some(&d.trusted_bot_ids),
+            trusted_bot_ids: non_empty(&d.trusted_bot_ids),
             allow_user_messages: d.allow_user_messages.as_deref(),
             max_bot_turns: d.max_bot_turns,
-        },
+        }),
+        slack: s.enabled.then(|| SlackSection {
+            bot_token: SLACK_BOT_TOKEN_REF,
+            app_token: SLACK_APP_TOKEN_REF,
+            audience: AudienceSection::of(&s.audience),
+            allow_bot_messages: s.allow_bot_messages.as_deref(),
+            trusted_bot_ids: non_empty(&s.trusted_bot_ids),
+            allow_user_messages: s.allow_user_messages.as_deref(),
+            max_bot_turns: s.max_bot_turns,
+        }),
+        gateway: gw.enabled.then(|| GatewaySection {
+            url: gateway_url.unwrap_or(&gw.url),
+            platform: gw.platform.as_deref(),
+            token: (!gw.token.is_empty() || gw.existing_secret.is_some()).then_some(GATEWAY_TOKEN_REF),
+            bot_username: gw.bot_username.as_deref().filter(|u| !u.is_empty()),
+            audience: AudienceSection::of(&gw.audience),
+        }),
         agent: AgentSection::of(agent),
         pool: PoolSection::of(v),
         reactions: ReactionsSection::of(v, v.reactions.tool_display.as_deref()),
@@ -134,7 +160,7 @@ struct OpenabDiscord<'a> {
     base: DiscordBase<'a>,
     allow_all_channels: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_users: Option<&'a Vec<String>>,
+    allowed_users: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_all_users: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,11 +168,69 @@ struct OpenabDiscord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_bot_messages: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    trusted_bot_ids: Option<&'a Vec<String>>,
+    trusted_bot_ids: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_user_messages: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_bot_turns: Option<u32>,
+}
+
+fn non_empty(list: &[String]) -> Option<&[String]> {
+    (!list.is_empty()).then_some(list)
+}
+
+/// Who an adapter answers (`[slack]`, `[gateway]`): `allow_all_channels` always written, as compose's
+/// safety rule decided it; the rest only when given.
+#[derive(Serialize)]
+struct AudienceSection<'a> {
+    allow_all_channels: bool,
+    allowed_channels: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_users: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_all_users: Option<bool>,
+}
+
+impl<'a> AudienceSection<'a> {
+    fn of(a: &'a Audience) -> Self {
+        AudienceSection {
+            allow_all_channels: a.allow_all_channels,
+            allowed_channels: &a.allowed_channels,
+            allowed_users: non_empty(&a.allowed_users),
+            allow_all_users: a.allow_all_users,
+        }
+    }
+}
+
+/// openab's `SlackConfig`.
+#[derive(Serialize)]
+struct SlackSection<'a> {
+    bot_token: &'static str,
+    app_token: &'static str,
+    #[serde(flatten)]
+    audience: AudienceSection<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_bot_messages: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trusted_bot_ids: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_user_messages: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_bot_turns: Option<u32>,
+}
+
+/// openab's `GatewayConfig`.
+#[derive(Serialize)]
+struct GatewaySection<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot_username: Option<&'a str>,
+    #[serde(flatten)]
+    audience: AudienceSection<'a>,
 }
 
 #[derive(Serialize)]

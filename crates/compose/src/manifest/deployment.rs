@@ -3,11 +3,12 @@
 
 use super::{Context, persistence};
 use crate::layout::{
-    self, BotLine, CHECKSUM_ANNOTATION, CONFIG_FILE, CONFIG_VOLUME, DISCORD_TOKEN_ENV, HOME_VOLUME, LOGIN_ANNOTATION,
-    PLUGIN_ANNOTATION, STT_KEY, STT_KEY_ENV, TMP_VOLUME, TOKEN_KEY,
+    self, BotLine, CHECKSUM_ANNOTATION, CONFIG_FILE, CONFIG_VOLUME, DISCORD_TOKEN_ENV, GATEWAY_TOKEN_ENV,
+    GATEWAY_TOKEN_KEY, HOME_VOLUME, LOGIN_ANNOTATION, PLUGIN_ANNOTATION, SLACK_APP_TOKEN_ENV, SLACK_APP_TOKEN_KEY,
+    SLACK_BOT_TOKEN_ENV, SLACK_BOT_TOKEN_KEY, STT_KEY, STT_KEY_ENV, TMP_VOLUME, TOKEN_KEY,
 };
 use crate::resolve::Agent;
-use crate::spec::SecretRef;
+use crate::spec::{AgentValues, KeyedSecret, SecretRef};
 use serde_json::{Map, Value, json};
 
 /// The pre-rename line's PID 1: forwards SIGTERM to agent-broker as the SIGINT it handles.
@@ -101,18 +102,8 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
 
 fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     let v = &agent.values;
-    let from_secret = |env: &str, existing: &Option<SecretRef>, own_key: &str| {
-        let key = match existing {
-            Some(existing) => json!({"name": existing.name, "key": existing.key}),
-            None => json!({"name": name, "key": own_key}),
-        };
-        json!({"name": env, "valueFrom": {"secretKeyRef": key}})
-    };
     let mut env = vec![json!({"name": "HOME", "value": agent.home})];
-    env.push(from_secret(DISCORD_TOKEN_ENV, &v.discord.existing_secret, TOKEN_KEY));
-    if v.stt.enabled {
-        env.push(from_secret(STT_KEY_ENV, &v.stt.existing_secret, STT_KEY));
-    }
+    env.extend(bot_secrets(v, name));
     env.extend(agent.env.iter().map(|(k, val)| json!({"name": k, "value": val})));
     env.extend(
         v.secret_env.keys().map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": name, "key": k}}})),
@@ -150,6 +141,50 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     c.insert("securityContext".into(), ctx.container_security_context());
     c.insert("volumeMounts".into(), Value::Array(mounts));
     Value::Object(c)
+}
+
+/// The variables the bot reads its own secrets from, for the adapters it serves: the operator's
+/// Secret (`existingSecret`) or the agent's own (`own`).
+fn bot_secrets(v: &AgentValues, own: &str) -> Vec<Value> {
+    let one = |s: &Option<SecretRef>| s.as_ref().map(|s| (s.name.clone(), s.key.clone()));
+    let keyed = |s: &Option<KeyedSecret>, field: &str, own_key: &str| {
+        s.as_ref().map(|s| (s.name.clone(), s.key(field, own_key).to_string()))
+    };
+    let (slack, gw) = (&v.slack, &v.gateway);
+    // (serves it, variable, inline value, the operator's Secret and key, compose's key)
+    let secrets = [
+        (v.discord.enabled, DISCORD_TOKEN_ENV, &v.discord.bot_token, one(&v.discord.existing_secret), TOKEN_KEY),
+        (v.stt.enabled, STT_KEY_ENV, &v.stt.api_key, one(&v.stt.existing_secret), STT_KEY),
+        (
+            slack.enabled,
+            SLACK_BOT_TOKEN_ENV,
+            &slack.bot_token,
+            keyed(&slack.existing_secret, "botTokenKey", SLACK_BOT_TOKEN_KEY),
+            SLACK_BOT_TOKEN_KEY,
+        ),
+        (
+            slack.enabled,
+            SLACK_APP_TOKEN_ENV,
+            &slack.app_token,
+            keyed(&slack.existing_secret, "appTokenKey", SLACK_APP_TOKEN_KEY),
+            SLACK_APP_TOKEN_KEY,
+        ),
+        (
+            gw.enabled,
+            GATEWAY_TOKEN_ENV,
+            &gw.token,
+            keyed(&gw.existing_secret, "key", GATEWAY_TOKEN_KEY),
+            GATEWAY_TOKEN_KEY,
+        ),
+    ];
+    secrets
+        .iter()
+        .filter(|(on, ..)| *on)
+        .filter_map(|(_, env, inline, existing, own_key)| {
+            let existing = existing.as_ref().map(|(n, k)| (n.as_str(), k.as_str()));
+            super::env_from_secret(env, existing, !inline.is_empty(), own, own_key)
+        })
+        .collect()
 }
 
 /// The agent container's own mounts ([`layout::own_mounts`]) as Kubernetes VolumeMounts.

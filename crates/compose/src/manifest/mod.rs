@@ -2,11 +2,15 @@
 
 pub mod config;
 pub mod deployment;
+pub mod gateway;
 pub mod names;
 pub mod persistence;
 
 use crate::error::{Error, Result};
-use crate::layout::{CONFIG_FILE, MAX_DATA_BYTES, MAX_OBJECT_BYTES, STT_KEY, TOKEN_KEY, UID};
+use crate::layout::{
+    CONFIG_FILE, GATEWAY_TOKEN_KEY, MAX_DATA_BYTES, MAX_OBJECT_BYTES, SLACK_APP_TOKEN_KEY, SLACK_BOT_TOKEN_KEY,
+    STT_KEY, TOKEN_KEY, UID,
+};
 use crate::resolve::Agent;
 use crate::rules;
 use crate::spec::Spec;
@@ -44,7 +48,11 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
         docs.push(Document { agent: None, object: ctx.service_account() });
     }
     if spec.network_policy.enabled {
-        docs.push(Document { agent: None, object: ctx.network_policy() });
+        let gateways = agents.iter().any(|a| a.values.gateway.runs_here());
+        docs.push(Document { agent: None, object: ctx.network_policy(gateways) });
+        if gateways {
+            docs.push(Document { agent: None, object: ctx.gateway_network_policy() });
+        }
     }
     let per_agent = parallel::in_chunks(agents, AGENTS_PER_THREAD, |chunk| {
         chunk.iter().flat_map(|agent| ctx.agent_objects(agent)).collect::<Vec<_>>()
@@ -80,11 +88,13 @@ impl<'a> Context<'a> {
         let name = names::agent_resource_name(&self.fullname, &agent.name);
         let secret = self.secret(agent, &name);
         let config_map = self.config_map(agent, &name);
-        let checksum = checksum(&config_map, secret.as_ref());
+        let checksum = checksum(&[&config_map["data"], secret.as_ref().map_or(&Value::Null, |s| &s["data"])]);
         let deployment = deployment::deployment(self, agent, &name, &checksum);
+        let gateway = if agent.values.gateway.runs_here() { gateway::objects(self, agent, &name) } else { Vec::new() };
         secret
             .into_iter()
             .chain([config_map, deployment])
+            .chain(gateway)
             .map(|object| Document { agent: Some(agent.name.clone()), object })
             .collect()
     }
@@ -178,53 +188,85 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// One policy for every agent pod of the release: nothing may connect in.
-    fn network_policy(&self) -> Value {
-        let mut selector = Map::new();
-        selector.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
-        selector.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
+    /// One policy for every agent pod of the release: nothing may connect in. With `gateways` (some
+    /// agent runs one) the gateway pods are left to [`Self::gateway_network_policy`].
+    fn network_policy(&self, gateways: bool) -> Value {
+        let mut selector = json!({"matchLabels": self.release_labels()});
+        if gateways {
+            selector["matchExpressions"] = json!([{"key": layout::ROLE_LABEL, "operator": "DoesNotExist"}]);
+        }
+        self.policy(&self.fullname, selector, json!([]))
+    }
+
+    /// The gateways' policy: webhooks (through the operator's Ingress, from wherever it runs) and the
+    /// bot's WebSocket reach the gateway's port, nothing else.
+    fn gateway_network_policy(&self) -> Value {
+        let mut labels = self.release_labels();
+        labels.insert(layout::ROLE_LABEL.into(), layout::ROLE_GATEWAY.into());
+        let name = names::agent_resource_name(&self.fullname, "gateway");
+        let ingress = json!([{"ports": [{"protocol": "TCP", "port": layout::GATEWAY_PORT}]}]);
+        self.policy(&name, json!({"matchLabels": labels}), ingress)
+    }
+
+    fn policy(&self, name: &str, pod_selector: Value, ingress: Value) -> Value {
         json!({
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
-            "metadata": self.metadata(&self.fullname, None),
+            "metadata": self.metadata(name, None),
             "spec": {
-                "podSelector": {"matchLabels": selector},
+                "podSelector": pod_selector,
                 "policyTypes": ["Ingress", "Egress"],
-                "ingress": [],
+                "ingress": ingress,
                 "egress": self.spec.network_policy.egress,
             },
         })
     }
 
-    /// The agent's Secret, when it holds anything: an inline bot token or `secretEnv`.
+    /// The labels every pod of the release has.
+    fn release_labels(&self) -> Map<String, Value> {
+        let mut labels = Map::new();
+        labels.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
+        labels.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
+        labels
+    }
+
+    /// The agent's Secret, when it holds anything: the tokens the bot reads given inline (of the
+    /// adapters it serves), and `secretEnv`.
     fn secret(&self, agent: &Agent, name: &str) -> Option<Value> {
         let v = &agent.values;
+        let tokens = [
+            (TOKEN_KEY, v.discord.enabled, v.discord.bot_token.as_str()),
+            (STT_KEY, v.stt.enabled, &v.stt.api_key),
+            (SLACK_BOT_TOKEN_KEY, v.slack.enabled, &v.slack.bot_token),
+            (SLACK_APP_TOKEN_KEY, v.slack.enabled, &v.slack.app_token),
+            (GATEWAY_TOKEN_KEY, v.gateway.enabled, &v.gateway.token),
+        ];
+        let data: Vec<(&str, &str)> = tokens
+            .into_iter()
+            .filter(|(_, on, value)| *on && !value.is_empty())
+            .map(|(key, _, value)| (key, value))
+            .chain(v.secret_env.iter().map(|(k, val)| (k.as_str(), val.as_str())))
+            .collect();
+        (!data.is_empty()).then(|| self.secret_object(name, Some(&agent.name), &data))
+    }
+
+    /// A Secret of `data` (key, plain value), base64-encoded as the API server stores it.
+    pub fn secret_object(&self, name: &str, component: Option<&str>, data: &[(&str, &str)]) -> Value {
         let b64 = |s: &str| Value::String(base64::engine::general_purpose::STANDARD.encode(s));
-        let mut data = Map::new();
-        if !v.discord.bot_token.is_empty() {
-            data.insert(TOKEN_KEY.into(), b64(&v.discord.bot_token));
-        }
-        if v.stt.enabled && !v.stt.api_key.is_empty() {
-            data.insert(STT_KEY.into(), b64(&v.stt.api_key));
-        }
-        for (k, val) in &v.secret_env {
-            data.insert(k.clone(), b64(val));
-        }
-        if data.is_empty() {
-            return None;
-        }
-        Some(json!({
+        let data: Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), b64(v))).collect();
+        json!({
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": self.metadata(name, Some(&agent.name)),
+            "metadata": self.metadata(name, component),
             "type": "Opaque",
             "data": data,
-        }))
+        })
     }
 
     fn config_map(&self, agent: &Agent, name: &str) -> Value {
         let mut data = Map::new();
-        data.insert(CONFIG_FILE.into(), config::config_toml(agent).into());
+        let gateway_url = agent.values.gateway.runs_here().then(|| gateway::GatewayNames::of(self, &agent.name).url());
+        data.insert(CONFIG_FILE.into(), config::config_toml(agent, gateway_url.as_deref()).into());
         if !agent.values.agents_md.is_empty() {
             data.insert(
                 layout::instruction_key(&agent.instruction_files).into(),
@@ -302,11 +344,25 @@ fn json_size(value: &Value) -> usize {
 }
 
 /// Rolls the pod when the config or the Secret changes.
-fn checksum(config_map: &Value, secret: Option<&Value>) -> String {
+/// A variable from a Secret: the operator's (`existing`, as (name, key)), else, when the value was
+/// given inline, compose's own Secret `own` under `own_key`; `None` when neither holds it.
+pub fn env_from_secret(
+    env: &str,
+    existing: Option<(&str, &str)>,
+    inline: bool,
+    own: &str,
+    own_key: &str,
+) -> Option<Value> {
+    let (name, key) = existing.or(inline.then_some((own, own_key)))?;
+    Some(json!({"name": env, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}))
+}
+
+/// Rolls a pod when what it reads changes: the hex sha256 of `parts` (the data of its ConfigMap
+/// and Secret, or its environment) as compact JSON.
+fn checksum(parts: &[&Value]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(config_map["data"].to_string());
-    if let Some(secret) = secret {
-        hasher.update(secret["data"].to_string());
+    for part in parts.iter().filter(|p| !p.is_null()) {
+        hasher.update(part.to_string());
     }
     format!("{:x}", hasher.finalize())
 }

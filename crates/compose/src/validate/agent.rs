@@ -1,8 +1,8 @@
 //! The rules of one agent's values that a schema cannot say (across keys, against Kubernetes' and
 //! the bot's own rules), and those across agents.
 
-use super::openab;
 use super::pod::{label_problems, pod_name_problems};
+use super::{adapters, openab};
 use crate::error::Diagnostic;
 use crate::layout::{BotLine, MAX_DATA_BYTES};
 use crate::rules;
@@ -22,7 +22,7 @@ pub(super) fn rule_problems(values: &Values, spec: &Spec, warnings: &mut Vec<Str
         let at = YamlPath::root().key("agents").key(name);
         let check = Check { values, at: &at, agent };
         check.image_and_command(&mut problems);
-        check.discord(&mut problems);
+        adapters::problems(values, &at, agent, &mut problems);
         check.env(&mut problems);
         check.metadata(&mut problems);
         check.sizes_and_paths(name, &mut problems);
@@ -30,7 +30,7 @@ pub(super) fn rule_problems(values: &Values, spec: &Spec, warnings: &mut Vec<Str
         check.s3(&mut problems);
         match spec.target.line {
             BotLine::Openab => openab::problems(values, &at, agent, &mut problems, warnings),
-            BotLine::AgentBroker => openab::keys_given(values, &at, &spec.target, &mut problems),
+            BotLine::AgentBroker => openab::keys_given(values, &at, agent, &spec.target, &mut problems),
         }
     }
     let sa_annotations = YamlPath::root().key("serviceAccount").key("annotations");
@@ -83,41 +83,6 @@ impl Check<'_> {
         }
     }
 
-    /// The token (inline or from a Secret, never both) and who the bot answers (compose's safety
-    /// rule: no channel list unless every channel is meant).
-    fn discord(&self, problems: &mut Vec<Diagnostic>) {
-        let discord = self.at.key("discord");
-        let d = &self.agent.discord;
-        secret_source(
-            self.values,
-            &discord,
-            "botToken",
-            "bot token",
-            !d.bot_token.is_empty(),
-            d.existing_secret.is_some(),
-            problems,
-        );
-        if let Err(why) = rules::bot_token(&d.bot_token) {
-            self.push(problems, &discord.key("botToken"), format!("the bot token {why}"));
-        }
-        match (d.allowed_channels.is_empty(), d.allow_all_channels) {
-            (true, false) => self.push(
-                problems,
-                &discord.key("allowedChannels"),
-                "no channels: the bot would answer in every channel of every server it is in, with the CLI's \
-                 tools trusted. List the channel IDs (allowedChannels: [\"123456789012345678\"]), or write \
-                 `allowAllChannels: true` if that is what you want",
-            ),
-            (false, true) => self.push(
-                problems,
-                &discord.key("allowAllChannels"),
-                "allowAllChannels is true but allowedChannels lists channels, and the bot would answer only in \
-                 those: give one or the other",
-            ),
-            _ => {}
-        }
-    }
-
     /// Each variable name once across `env`, `secretEnv` and `envValueFrom`, none of compose's own.
     fn env(&self, problems: &mut Vec<Diagnostic>) {
         let agent = self.agent;
@@ -142,6 +107,14 @@ impl Check<'_> {
         let (values, at, agent) = (self.values, self.at, self.agent);
         for (key, value) in &agent.pod_labels {
             let label_at = at.key("podLabels").key(key);
+            if key == crate::layout::ROLE_LABEL {
+                self.push(
+                    problems,
+                    &label_at,
+                    "compose sets this label on gateway pods, whose NetworkPolicy differs from the agents'; use \
+                     another label key",
+                );
+            }
             if rules::SELECTOR_LABELS.contains(&key.as_str()) {
                 self.push(
                     problems,

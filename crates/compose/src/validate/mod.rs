@@ -2,6 +2,7 @@
 //! a schema cannot say ([`agent`], [`pod`]), and read them into a typed [`Spec`]. Every problem is
 //! reported, not just the first.
 
+mod adapters;
 mod agent;
 mod openab;
 mod pod;
@@ -13,6 +14,8 @@ use crate::spec::Spec;
 use crate::values::Values;
 use crate::values::path::YamlPath;
 use serde::Deserialize;
+
+pub use adapters::platforms as gateway_platforms;
 
 /// The values as a [`Spec`], or every problem found (exit 2).
 pub fn validate(values: &Values) -> Result<Spec> {

@@ -30,28 +30,39 @@ pub(super) const OPENAB_KEYS: &[&[&str]] = &[
 ];
 
 /// Refuses openab's keys for the pre-rename line (`target`), naming each one given (an empty
-/// list, mapping or null counts as not given).
-pub(super) fn keys_given(values: &Values, at: &YamlPath, target: &Target, problems: &mut Vec<Diagnostic>) {
-    for path in OPENAB_KEYS {
-        let key_at = path.iter().fold(at.clone(), |p, k| p.key(k));
-        let given = key_at.lookup(&values.merged).is_some_and(|v| match v {
+/// list, mapping or null counts as not given), and the adapters only openab has when enabled.
+pub(super) fn keys_given(
+    values: &Values,
+    at: &YamlPath,
+    agent: &AgentValues,
+    target: &Target,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let given_paths = OPENAB_KEYS.iter().filter(|path| {
+        path.iter().fold(at.clone(), |p, k| p.key(k)).lookup(&values.merged).is_some_and(|v| match v {
             serde_json::Value::Null => false,
             serde_json::Value::Array(a) => !a.is_empty(),
             serde_json::Value::Object(m) => !m.is_empty(),
             _ => true,
-        });
-        if given {
-            problems.push(values.diagnostic(
-                &key_at,
-                format!(
-                    "`{}` is a key of openab's config, and bot.line is {} ({}), whose config.toml has no such \
-                     key: remove it, or deploy openab (bot.line: openab)",
-                    path.join("."),
-                    target.line.name(),
-                    target.version
-                ),
-            ));
-        }
+        })
+    });
+    let adapters = [
+        (&["discord", "enabled"][..], !agent.discord.enabled),
+        (&["slack"][..], agent.slack.enabled),
+        (&["gateway"][..], agent.gateway.enabled),
+    ];
+    let given_adapters = adapters.iter().filter(|(_, on)| *on).map(|(path, _)| path);
+    for path in given_paths.chain(given_adapters) {
+        problems.push(values.diagnostic(
+            &path.iter().fold(at.clone(), |p, k| p.key(k)),
+            format!(
+                "`{}` is a key of openab's config, and bot.line is {} ({}), whose bot serves Discord only: \
+                 remove it, or deploy openab (bot.line: openab)",
+                path.join("."),
+                target.line.name(),
+                target.version
+            ),
+        ));
     }
 }
 
@@ -63,18 +74,10 @@ pub(super) fn problems(
     problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) {
-    let discord = at.key("discord");
-    if !agent.discord.allowed_users.is_empty() && agent.discord.allow_all_users == Some(true) {
-        problems.push(values.diagnostic(
-            &discord.key("allowAllUsers"),
-            "allowAllUsers is true but allowedUsers lists users, and openab would answer everyone: give one or \
-             the other",
-        ));
-    }
     stt(values, &at.key("stt"), agent, problems);
     inherit_env(values, at, agent, problems);
     for (i, job) in agent.cronjobs.iter().enumerate() {
-        cron_job(values, &at.key("cronjobs").index(i), job, problems, warnings);
+        cron_job(values, &at.key("cronjobs").index(i), agent, job, problems, warnings);
     }
 }
 
@@ -131,6 +134,7 @@ fn inherit_env(values: &Values, at: &YamlPath, agent: &AgentValues, problems: &m
 fn cron_job(
     values: &Values,
     at: &YamlPath,
+    agent: &AgentValues,
     job: &crate::spec::CronJob,
     problems: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
@@ -171,21 +175,34 @@ fn cron_job(
             format!("{tz:?} is not an IANA time zone openab knows (e.g. UTC, Europe/Berlin, Asia/Taipei)"),
         ));
     }
-    // Until the agent serves Slack, a job can only post to Discord (openab refuses a job whose
-    // platform has no adapter).
+    // openab posts a job through Discord's or Slack's adapter only (`VALID_PLATFORMS`), and refuses a
+    // job whose platform the agent does not serve.
     let platform = job.platform.as_deref().unwrap_or("discord");
-    if platform != "discord" {
+    let served = match platform {
+        "slack" => agent.slack.enabled,
+        _ => agent.discord.enabled,
+    };
+    if !served {
         problems.push(values.diagnostic(
             &at.key("platform"),
             format!("{platform} is not configured for this agent: openab posts a job only where the agent serves"),
         ));
     }
-    for (key, id) in [("channel", Some(&job.channel)), ("threadId", job.thread_id.as_ref())] {
-        if let Some(id) = id.filter(|id| !id.is_empty() && !rules::is_snowflake(id)) {
-            problems.push(values.diagnostic(
-                &at.key(key),
-                format!("{id:?} is not a Discord ID: expected 17 to 20 digits, as a quoted string"),
-            ));
-        }
+    let (id_ok, shape): (fn(&str) -> bool, &str) = match platform {
+        "slack" => (rules::is_slack_channel, "a Slack channel ID (C..., G... or D...)"),
+        _ => (rules::is_snowflake, "a Discord ID: 17 to 20 digits, as a quoted string"),
+    };
+    if !id_ok(&job.channel) {
+        problems.push(values.diagnostic(&at.key("channel"), format!("{:?} is not {shape}", job.channel)));
+    }
+    // A Slack thread is the timestamp of its first message (`1700000000.000100`).
+    let thread_ok = |id: &str| match platform {
+        "slack" => id.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+        }),
+        _ => rules::is_snowflake(id),
+    };
+    if let Some(id) = job.thread_id.as_deref().filter(|id| !id.is_empty() && !thread_ok(id)) {
+        problems.push(values.diagnostic(&at.key("threadId"), format!("{id:?} is not a thread of {platform}")));
     }
 }
