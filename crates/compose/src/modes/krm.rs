@@ -1,6 +1,8 @@
-//! A KRM function (`kpt fn eval --exec`): one `ResourceList` in, one out. An AgentSet given as
-//! `functionConfig` or among `items` becomes its agents' manifests; other items pass through.
-//! Problems go into `results`, as the KRM function specification asks.
+//! A KRM function (`kpt fn eval --exec`): one `ResourceList` in, one out, read and written as
+//! kustomize's kyaml function framework does. An AgentSet given as `functionConfig` or among `items`
+//! becomes its agents' manifests through [`agent_set::expand`], as in the post-renderer (which reads
+//! its input with Helm's YAML rules, as this reads its own with kpt's); other items pass through. Problems go into `results` with severity `error`, each naming the AgentSet
+//! (`resourceRef`), its package file and the field, as the KRM function specification asks.
 //!
 //! The output follows the specification's conventions so that a package can be rendered again: an
 //! AgentSet among the items stays, marked `config.kubernetes.io/local-config: "true"` (kpt and
@@ -8,105 +10,273 @@
 //! beside the AgentSet (`<agent>.yaml`, `_shared.yaml` for shared objects) and its index there, and
 //! the name of the AgentSet it came from, so the next run replaces it instead of adding a copy.
 
-use super::agent_set;
+use super::agent_set::{self, AgentSet, Refusal, Within, annotation, set_annotation};
 use crate::error::{Diagnostic, Error};
+use crate::manifest::Document;
 use crate::plugin::PluginOptions;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
 
-/// Returns the output ResourceList and whether it reports an error.
+/// Returns the output ResourceList and, when it reports an error, that error (for stderr and the
+/// exit code). On an error the items are handed back as they came.
 pub fn run(input: &str, plugins: &PluginOptions) -> (String, Option<Error>) {
-    match expand(input, plugins) {
-        Ok((mut list, warnings)) => {
-            if !warnings.is_empty() {
-                let results = warnings.iter().map(|w| json!({"message": w, "severity": "warning"})).collect();
-                list["results"] = Value::Array(results);
+    let (output, error) = match ResourceList::read(input) {
+        Ok(list) => match generate(&list, plugins) {
+            Ok(output) => (output, None),
+            Err(failures) => {
+                let results = failures.iter().flat_map(|f| results(&f.error, f.item)).collect();
+                let error = combined(failures);
+                (ResourceList { results, ..list }, Some(error))
             }
-            (crate::emit::to_document(&list), None)
-        }
-        Err((list, error)) => {
-            let results: Vec<Value> = match &error {
-                Error::Input(diagnostics) => diagnostics.iter().map(result).collect(),
-                Error::Other(e) => vec![json!({"message": format!("{e:#}"), "severity": "error"})],
-            };
-            let mut list = list;
-            list["results"] = Value::Array(results);
-            (crate::emit::to_document(&list), Some(error))
-        }
-    }
+        },
+        Err(error) => (ResourceList::empty(results(&error, None)), Some(error)),
+    };
+    (output.to_yaml(), error)
 }
 
-fn result(d: &Diagnostic) -> Value {
-    let mut r = json!({"message": d.to_string(), "severity": "error"});
-    if !d.path.is_empty() {
-        r["field"] = json!({"path": d.path});
-    }
-    r
+/// The function's input and output.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceList {
+    api_version: String,
+    kind: &'static str,
+    items: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_config: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    results: Vec<KrmResult>,
 }
 
-/// The output list and the warnings of the renders, or the input list and what went wrong.
-fn expand(input: &str, plugins: &PluginOptions) -> Result<(Value, Vec<String>), (Value, Error)> {
-    let empty = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": []});
-    let list: Value = serde_yaml::from_str::<serde_yaml::Value>(input)
-        .ok()
-        .and_then(|y| serde_json::to_value(y).ok())
-        .filter(|v| v.get("kind").and_then(Value::as_str) == Some("ResourceList"))
-        .ok_or_else(|| {
-            (empty.clone(), Error::input("<stdin>", "", "expected a config.kubernetes.io/v1 ResourceList"))
-        })?;
-    let fail = |e: Error| (list.clone(), e);
-    let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-    let config = list.get("functionConfig").filter(|c| agent_set::is_agent_set(c));
-    let sets: Vec<(&Value, String)> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| agent_set::is_agent_set(item))
-        // The package file the AgentSet came from, as kpt and kustomize name it, else its place.
-        .map(|(i, item)| {
-            let file = annotation(item, &format!("internal.{PATH}")).or_else(|| annotation(item, PATH));
-            (item, file.map_or_else(|| format!("items[{i}] (AgentSet)"), |f| format!("{f} (AgentSet)")))
+const LIST_API_VERSION: &str = "config.kubernetes.io/v1";
+const LIST_KIND: &str = "ResourceList";
+/// How errors name the input.
+const INPUT: &str = "<stdin>";
+const EXPECTED_LIST: &str = "expected a config.kubernetes.io/v1 ResourceList";
+
+impl ResourceList {
+    /// Reads the input: one document, a ResourceList whose `items` is a list (missing or null:
+    /// none). It is read with YAML 1.2 rules, as kpt's own reader (kyaml) reads the package: read as
+    /// Helm reads values, a ConfigMap's `on: yes` passing through would come back as `"true": true`
+    /// and be written so into the user's file.
+    fn read(input: &str) -> Result<ResourceList, Error> {
+        let unreadable = |why: String| Error::input(INPUT, "", format!("{EXPECTED_LIST}: {why}"));
+        let document: serde_yaml::Value = serde_yaml::from_str(input).map_err(|e| unreadable(e.to_string()))?;
+        let document = serde_json::to_value(document).map_err(|e| unreadable(e.to_string()))?;
+        let Value::Object(mut fields) = document else {
+            return Err(Error::input(INPUT, "", EXPECTED_LIST));
+        };
+        if fields.get("kind").and_then(Value::as_str) != Some(LIST_KIND) {
+            return Err(Error::input(INPUT, "kind", EXPECTED_LIST));
+        }
+        let items = match fields.remove("items") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(Error::input(INPUT, "items", "expected a list of objects in the ResourceList")),
+        };
+        Ok(ResourceList {
+            api_version: fields.get("apiVersion").and_then(Value::as_str).unwrap_or(LIST_API_VERSION).to_string(),
+            kind: LIST_KIND,
+            items,
+            function_config: fields.remove("functionConfig").filter(|config| !config.is_null()),
+            results: Vec::new(),
         })
-        .chain(config.map(|c| (c, "functionConfig (AgentSet)".to_string())))
-        .collect();
-    // What an earlier run generated from these AgentSets is generated again, not kept twice.
-    let mut out_items: Vec<Value> =
-        items.iter().filter(|item| !sets.iter().any(|(set, _)| generated_from(item, set))).cloned().collect();
-    for item in out_items.iter_mut().filter(|item| agent_set::is_agent_set(item)) {
+    }
+
+    /// The answer to an input that is no ResourceList: no items, and why.
+    fn empty(results: Vec<KrmResult>) -> ResourceList {
+        let api_version = LIST_API_VERSION.to_string();
+        ResourceList { api_version, kind: LIST_KIND, items: Vec::new(), function_config: None, results }
+    }
+
+    fn to_yaml(&self) -> String {
+        // Infallible: every map in a ResourceList has string keys.
+        let value = serde_json::to_value(self).expect("a ResourceList is JSON");
+        crate::emit::to_document(&value)
+    }
+}
+
+/// One entry of `results`, as kyaml's framework writes it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KrmResult {
+    message: String,
+    severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_ref: Option<ResourceRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<FieldRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<FileRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Severity {
+    Error,
+    Warning,
+}
+
+/// The object a result is about.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceRef {
+    api_version: String,
+    kind: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+}
+
+/// A field of that object, as a dotted path.
+#[derive(Serialize)]
+struct FieldRef {
+    path: String,
+}
+
+/// The package file holding that object, and its position there.
+#[derive(Serialize)]
+struct FileRef {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+}
+
+impl KrmResult {
+    fn warning(message: String) -> KrmResult {
+        KrmResult { message, severity: Severity::Warning, resource_ref: None, field: None, file: None }
+    }
+}
+
+/// What went wrong, and the item (or `functionConfig`) it is about, when there is one.
+struct Failure<'l> {
+    error: Error,
+    item: Option<&'l Value>,
+}
+
+/// The error results of `error`, one per diagnostic, pointing at `item`.
+fn results(error: &Error, item: Option<&Value>) -> Vec<KrmResult> {
+    let result = |message: String, path: &str| KrmResult {
+        message,
+        severity: Severity::Error,
+        resource_ref: item.and_then(resource_ref),
+        field: (!path.is_empty()).then(|| FieldRef { path: path.to_string() }),
+        file: item.and_then(file_ref),
+    };
+    match error {
+        Error::Input(diagnostics) => diagnostics.iter().map(|d| result(d.to_string(), &d.path)).collect(),
+        Error::Other(e) => vec![result(format!("{e:#}"), "")],
+    }
+}
+
+fn resource_ref(item: &Value) -> Option<ResourceRef> {
+    let field = |pointer| item.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    Some(ResourceRef {
+        api_version: field("/apiVersion")?,
+        kind: field("/kind")?,
+        name: field("/metadata/name").filter(|name| !name.is_empty())?,
+        namespace: field("/metadata/namespace"),
+    })
+}
+
+fn file_ref(item: &Value) -> Option<FileRef> {
+    let index = annotation(item, &internal(INDEX)).or_else(|| annotation(item, INDEX)).and_then(|i| i.parse().ok());
+    Some(FileRef { path: package_file(item)?.to_string(), index })
+}
+
+/// The errors of all failures as one: several are items that cannot be read (input errors); an
+/// expansion stops at its first failure.
+fn combined(failures: Vec<Failure>) -> Error {
+    let mut diagnostics = Vec::new();
+    for failure in failures {
+        match failure.error {
+            Error::Input(more) => diagnostics.extend(more),
+            other => return other,
+        }
+    }
+    Error::Input(diagnostics)
+}
+
+/// The function: each AgentSet's objects added beside it, what an earlier run generated from the
+/// AgentSets dropped, the AgentSets among the items kept as local config.
+fn generate<'l>(list: &'l ResourceList, plugins: &PluginOptions) -> Result<ResourceList, Vec<Failure<'l>>> {
+    let sets = read_agent_sets(list)?;
+    let mut items: Vec<Value> =
+        list.items.iter().filter(|item| !sets.iter().any(|(set, _)| generated_from(item, set))).cloned().collect();
+    for item in items.iter_mut().filter(|item| agent_set::is_agent_set(item)) {
         set_annotation(item, LOCAL_CONFIG, "true");
     }
-    let mut warnings = Vec::new();
-    for (set, source) in &sets {
-        let (values, mut release) = agent_set::read(set, source).map_err(fail)?;
-        release.namespace = set.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
-        if let Some(ns) = &release.namespace {
-            crate::rules::namespace(ns).map_err(|why| fail(Error::input(source, "metadata.namespace", why)))?;
-        }
-        let rendered = crate::render(&values, &release, plugins).map_err(fail)?;
-        let set_path = annotation(set, &format!("internal.{PATH}")).or_else(|| annotation(set, PATH));
-        let folder = set_path.map_or("", |p| p.rsplit_once('/').map_or("", |(dir, _)| dir)).to_string();
-        let set_name = set.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-        for doc in rendered.documents {
-            let file = crate::emit::file_name(&doc);
-            let path = if folder.is_empty() { file } else { format!("{folder}/{file}") };
-            let index = out_items
-                .iter()
-                .filter(|i| annotation(i, PATH) == Some(path.as_str()))
-                .filter_map(|i| annotation(i, INDEX)?.parse::<u64>().ok())
-                .max()
-                .map_or(0, |last| last + 1)
-                .to_string();
-            let mut object = doc.object;
-            set_annotation(&mut object, GENERATED_FROM, &set_name);
-            for (key, value) in [(PATH, &path), (INDEX, &index)] {
-                set_annotation(&mut object, key, value);
-                set_annotation(&mut object, &format!("internal.{key}"), value);
-            }
-            out_items.push(object);
-        }
-        warnings.extend(rendered.warnings);
+    let (agent_sets, docs): (Vec<AgentSet>, Vec<&Value>) = sets.into_iter().unzip();
+    let expansion =
+        agent_set::expand(&agent_sets, plugins).map_err(|refusal| vec![refused(refusal, &agent_sets, &docs)])?;
+    let mut indexes = FileIndexes::of(&items);
+    for ((set, doc), documents) in agent_sets.iter().zip(&docs).zip(expansion.documents) {
+        let folder = package_file(doc).and_then(|path| path.rsplit_once('/')).map_or("", |(folder, _)| folder);
+        items.extend(documents.into_iter().map(|document| place(document, set, folder, &mut indexes)));
     }
-    let mut out = list.clone();
-    out["items"] = Value::Array(out_items);
-    Ok((out, warnings))
+    Ok(ResourceList {
+        api_version: list.api_version.clone(),
+        kind: LIST_KIND,
+        items,
+        function_config: list.function_config.clone(),
+        results: expansion.warnings.into_iter().map(KrmResult::warning).collect(),
+    })
+}
+
+/// Every AgentSet of the list (items, then `functionConfig`) with its document; or every item at
+/// fault: items that are no objects and AgentSets that cannot be read.
+fn read_agent_sets(list: &ResourceList) -> Result<Vec<(AgentSet, &Value)>, Vec<Failure<'_>>> {
+    let mut outcomes = Vec::new();
+    for (i, item) in list.items.iter().enumerate() {
+        let place = format!("items[{i}]");
+        if item.is_object() {
+            outcomes.extend(read_agent_set(item, &place));
+        } else {
+            let message = "expected a Kubernetes object: a mapping with apiVersion, kind and metadata";
+            outcomes.push(Err(Failure { error: Error::input(place, "", message), item: None }));
+        }
+    }
+    // A functionConfig that is no AgentSet configures some other function: not ours to judge.
+    outcomes.extend(list.function_config.as_ref().and_then(|config| read_agent_set(config, "functionConfig")));
+    let mut sets = Vec::new();
+    let mut failures = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(set) => sets.push(set),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    if failures.is_empty() { Ok(sets) } else { Err(failures) }
+}
+
+/// `doc` read as an AgentSet, if it is one. `place` names it where kpt gave no file.
+fn read_agent_set<'l>(doc: &'l Value, place: &str) -> Option<Result<(AgentSet, &'l Value), Failure<'l>>> {
+    agent_set::is_agent_set(doc).then(|| {
+        // kpt users fix a file, not `items[1]`: name the file when kpt gave it.
+        let source = format!("{} (AgentSet)", package_file(doc).unwrap_or(place));
+        AgentSet::read(doc, source).map(|set| (set, doc)).map_err(|error| Failure { error, item: Some(doc) })
+    })
+}
+
+/// A refusal of [`agent_set::expand`] as a failure of its AgentSet, with paths in the document.
+fn refused<'l>(refusal: Refusal, sets: &[AgentSet], docs: &[&'l Value]) -> Failure<'l> {
+    let set = &sets[refusal.set];
+    let error = match (refusal.error, refusal.within) {
+        (Error::Input(diagnostics), Within::Values) => {
+            Error::Input(diagnostics.into_iter().map(|d| in_document(d, set)).collect())
+        }
+        (error, _) => error,
+    };
+    Failure { error, item: Some(docs[refusal.set]) }
+}
+
+/// A diagnostic about an AgentSet's values, at its path in the AgentSet (`spec.values.agents...`):
+/// the package's author edits the AgentSet. Another source (a plugin) stays named in the message.
+fn in_document(d: Diagnostic, set: &AgentSet) -> Diagnostic {
+    let path = if d.path.is_empty() { "spec.values".to_string() } else { format!("spec.values.{}", d.path) };
+    let message =
+        if d.source.is_empty() || d.source == set.source { d.message } else { format!("{}: {}", d.source, d.message) };
+    Diagnostic::new(&set.source, path, message)
 }
 
 /// The KRM function specification's annotations: the file (relative to the package) and the
@@ -118,19 +288,55 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 /// The name of the AgentSet an item was generated from (beside its namespace).
 pub const GENERATED_FROM: &str = "compose.agent-broker.dev/agent-set";
 
-fn annotation<'v>(item: &'v Value, key: &str) -> Option<&'v str> {
-    item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+fn internal(annotation: &str) -> String {
+    format!("internal.{annotation}")
 }
 
-fn set_annotation(item: &mut Value, key: &str, value: &str) {
-    let metadata = item["metadata"].as_object_mut().expect("objects have metadata");
-    let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
-    annotations[key] = value.into();
+/// The package file an item came from, as kpt and kustomize name it.
+fn package_file(item: &Value) -> Option<&str> {
+    annotation(item, &internal(PATH)).or_else(|| annotation(item, PATH))
 }
 
-fn generated_from(item: &Value, set: &Value) -> bool {
-    let namespace = |v: &Value| v.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
-    annotation(item, GENERATED_FROM).is_some()
-        && annotation(item, GENERATED_FROM) == set.pointer("/metadata/name").and_then(Value::as_str)
-        && namespace(item) == namespace(set)
+fn generated_from(item: &Value, set: &AgentSet) -> bool {
+    let namespace = item.pointer("/metadata/namespace").and_then(Value::as_str);
+    annotation(item, GENERATED_FROM) == Some(set.name.as_str()) && namespace == set.namespace.as_deref()
+}
+
+/// The next free position in each file of the package.
+struct FileIndexes(HashMap<String, u64>);
+
+impl FileIndexes {
+    fn of(items: &[Value]) -> FileIndexes {
+        let mut next = HashMap::new();
+        for item in items {
+            if let (Some(path), Some(index)) = (annotation(item, PATH), annotation(item, INDEX))
+                && let Ok(index) = index.parse::<u64>()
+            {
+                let free = next.entry(path.to_string()).or_insert(0);
+                *free = (*free).max(index.saturating_add(1));
+            }
+        }
+        FileIndexes(next)
+    }
+
+    fn take(&mut self, path: &str) -> u64 {
+        let free = self.0.entry(path.to_string()).or_insert(0);
+        let index = *free;
+        *free = index.saturating_add(1);
+        index
+    }
+}
+
+/// A generated object, marked with its AgentSet and placed in `<folder>/<agent>.yaml`.
+fn place(document: Document, set: &AgentSet, folder: &str, indexes: &mut FileIndexes) -> Value {
+    let file = crate::emit::file_name(&document);
+    let path = if folder.is_empty() { file } else { format!("{folder}/{file}") };
+    let index = indexes.take(&path).to_string();
+    let mut object = document.object;
+    set_annotation(&mut object, GENERATED_FROM, &set.name);
+    for (key, value) in [(PATH, &path), (INDEX, &index)] {
+        set_annotation(&mut object, key, value);
+        set_annotation(&mut object, &internal(key), value);
+    }
+    object
 }

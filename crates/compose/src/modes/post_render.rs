@@ -1,82 +1,102 @@
 //! Helm's post-renderer: a multi-document YAML stream in, the same stream out with each AgentSet
-//! replaced by its agents' manifests. Every other document (hooks, a user's extra objects) passes
-//! through byte for byte.
+//! replaced by its agents' manifests, expanded by [`agent_set::expand`] as in the KRM function.
+//! Every other document (hooks, a user's extra objects, text that is no object at all) passes
+//! through byte for byte, for Helm to judge.
 
-use super::agent_set;
+use super::agent_set::{self, AgentSet, annotation, set_annotation};
 use crate::emit;
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Result};
 use crate::plugin::PluginOptions;
+use crate::values::helm_yaml;
 use serde_json::Value;
 
 /// Helm 4 tags each document with the template it came from, and maps the output back by it.
 pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
 
+/// Returns the stream to hand back to Helm, and the renders' warnings.
 pub fn post_render(stream: &str, plugins: &PluginOptions) -> Result<(String, Vec<String>)> {
+    let (parts, sets) = read(stream)?;
+    let mut expansion = agent_set::expand(&sets, plugins).map_err(|refusal| refusal.error)?;
     let mut out = String::with_capacity(stream.len() * 4);
-    let mut warnings = Vec::new();
-    // Objects rendered so far, by kind and name, with the AgentSet that rendered them: two
-    // AgentSets in one release must not render one object twice (Helm would refuse the release).
-    let mut rendered_by: std::collections::HashMap<(String, String), String> = Default::default();
-    for chunk in split_documents(stream) {
-        // Read as kubectl and Helm read the manifests (`values::helm_yaml`). A document that cannot
-        // be read is passed on for Helm to judge, unless it names an AgentSet: handing that back
-        // unrendered would install no agent at all.
-        let parsed = match crate::values::helm_yaml::parse(chunk) {
-            Ok(doc) => Some(doc),
-            Err(problem) if chunk.contains("AgentSet") => {
-                return Err(Error::input(
-                    "AgentSet from Helm",
-                    problem.at.to_string(),
-                    format!("this AgentSet cannot be read, so no agent would be rendered: {}", problem.message),
-                ));
-            }
-            Err(_) => None,
-        };
-        match parsed {
-            Some(doc) if agent_set::is_agent_set(&doc) => {
-                let filename = doc.pointer("/metadata/annotations").and_then(|a| a.get(FILENAME_ANNOTATION)).cloned();
-                let source = match &filename {
-                    Some(Value::String(f)) => format!("AgentSet from Helm ({f})"),
-                    _ => "AgentSet from Helm".to_string(),
-                };
-                let (values, release) = agent_set::read(&doc, &source)?;
-                let mut rendered = crate::render(&values, &release, plugins)?;
-                for d in &rendered.documents {
-                    let key =
-                        |field: &str| d.object.pointer(field).and_then(Value::as_str).unwrap_or_default().to_string();
-                    let (kind, name) = (key("/kind"), key("/metadata/name"));
-                    if let Some(first) = rendered_by.insert((kind.clone(), name.clone()), source.clone()) {
-                        return Err(Error::input(
-                            &source,
-                            format!("agents.{}", d.agent.as_deref().unwrap_or_default()),
-                            format!(
-                                "renders the {kind} {name}, which {first} renders too: the release would hold it \
-                                 twice; give the agents distinct names, or keep one AgentSet"
-                            ),
-                        ));
-                    }
-                }
-                if let Some(filename) = filename {
-                    for d in &mut rendered.documents {
-                        let metadata = d.object["metadata"].as_object_mut().expect("objects have metadata");
-                        let annotations =
-                            metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
-                        annotations[FILENAME_ANNOTATION] = filename.clone();
-                    }
-                }
-                out.push_str(&emit::to_yaml(&rendered.documents));
-                warnings.append(&mut rendered.warnings);
-            }
-            _ => {
+    for part in parts {
+        match part {
+            Part::Verbatim(text) => {
                 out.push_str("---\n");
-                out.push_str(chunk);
-                if !chunk.ends_with('\n') {
+                out.push_str(text);
+                if !text.ends_with('\n') {
                     out.push('\n');
                 }
             }
+            Part::AgentSet { set, filename } => {
+                let documents = &mut expansion.documents[set];
+                if let Some(filename) = filename {
+                    for document in documents.iter_mut() {
+                        set_annotation(&mut document.object, FILENAME_ANNOTATION, &filename);
+                    }
+                }
+                out.push_str(&emit::to_yaml(documents));
+            }
         }
     }
-    Ok((out, warnings))
+    Ok((out, expansion.warnings))
+}
+
+/// A document of the stream: handed back as written, or replaced by an AgentSet's objects.
+enum Part<'s> {
+    Verbatim(&'s str),
+    /// The AgentSet's index among those read, and Helm 4's template name for its objects.
+    AgentSet {
+        set: usize,
+        filename: Option<String>,
+    },
+}
+
+/// The stream's documents and its AgentSets; or why AgentSets cannot be read (all of them).
+fn read(stream: &str) -> Result<(Vec<Part<'_>>, Vec<AgentSet>)> {
+    let mut parts = Vec::new();
+    let mut sets = Vec::new();
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    for (position, text) in split_documents(stream).into_iter().enumerate() {
+        // Read as kubectl and Helm read the manifests (`values::helm_yaml`). A document that cannot
+        // be read is passed on for Helm to judge, unless it names an AgentSet: handing that back
+        // unrendered would install no agent at all.
+        let doc = match helm_yaml::parse(text) {
+            Ok(doc) if agent_set::is_agent_set(&doc) => doc,
+            Err(problem) if text.contains(agent_set::KIND) => {
+                let message =
+                    format!("this AgentSet cannot be read, so no agent would be rendered: {}", problem.message);
+                problems.push(Diagnostic::new(source(text, None, position), problem.at.to_string(), message));
+                continue;
+            }
+            _ => {
+                parts.push(Part::Verbatim(text));
+                continue;
+            }
+        };
+        match AgentSet::read(&doc, source(text, Some(&doc), position)) {
+            Ok(set) => {
+                let filename = annotation(&doc, FILENAME_ANNOTATION).map(str::to_string);
+                parts.push(Part::AgentSet { set: sets.len(), filename });
+                sets.push(set);
+            }
+            Err(Error::Input(diagnostics)) => problems.extend(diagnostics),
+            Err(other) => return Err(other),
+        }
+    }
+    if problems.is_empty() { Ok((parts, sets)) } else { Err(Error::Input(problems)) }
+}
+
+/// How errors name an AgentSet of the stream: by the template Helm rendered it from (Helm 4's
+/// annotation, Helm 3's `# Source:` line above the document), else by its position.
+fn source(text: &str, doc: Option<&Value>, position: usize) -> String {
+    let template = doc.and_then(|doc| annotation(doc, FILENAME_ANNOTATION)).map(str::to_string).or_else(|| {
+        let above = text.lines().take_while(|line| line.trim().is_empty() || line.starts_with('#'));
+        above.filter_map(|line| line.strip_prefix("# Source:")).map(|name| name.trim().to_string()).next()
+    });
+    match template {
+        Some(template) => format!("AgentSet from Helm ({template})"),
+        None => format!("AgentSet from Helm (document {})", position + 1),
+    }
 }
 
 /// The documents of a YAML stream as their original text, without the `---` separators;
@@ -105,5 +125,16 @@ mod tests {
     fn splits_on_separators_and_drops_empty_documents() {
         let docs = split_documents("---\n# Source: a\nkind: A\n---\n\n--- \nkind: B\n...\n---\n# only a comment\n");
         assert_eq!(docs, vec!["# Source: a\nkind: A\n", "kind: B\n...\n"]);
+    }
+
+    #[test]
+    fn an_agent_set_is_named_by_its_template_or_position() {
+        let annotated = serde_json::json!({"metadata": {"annotations": {FILENAME_ANNOTATION: "c/templates/a.yaml"}}});
+        assert_eq!(
+            source("# Source: c/templates/b.yaml\nkind: AgentSet\n", None, 0),
+            "AgentSet from Helm (c/templates/b.yaml)"
+        );
+        assert_eq!(source("kind: AgentSet\n", Some(&annotated), 0), "AgentSet from Helm (c/templates/a.yaml)");
+        assert_eq!(source("kind: AgentSet\nx: |\n  # Source: no\n", None, 2), "AgentSet from Helm (document 3)");
     }
 }
