@@ -211,7 +211,7 @@ def test_krm_reports_bad_values_as_results():
     assert result.code == 2
     out = yaml.safe_load(result.stdout)
     assert out["results"][0]["severity"] == "error"
-    assert out["results"][0]["field"]["path"] == "agents.kiro.comand"
+    assert out["results"][0]["field"]["path"] == "spec.values.agents.kiro.comand"
 
 
 OLD_VALUES = {

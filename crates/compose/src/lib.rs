@@ -72,7 +72,6 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
 struct Chart {
     name: String,
     version: String,
-    app_version: String,
     kube_version: String,
 }
 
@@ -96,6 +95,5 @@ pub fn release(name: &str, namespace: Option<String>) -> Release {
         namespace,
         chart_name: chart.name.clone(),
         chart_version: chart.version.clone(),
-        app_version: chart.app_version.clone(),
     }
 }

@@ -29,7 +29,6 @@ pub struct Release {
     pub namespace: Option<String>,
     pub chart_name: String,
     pub chart_version: String,
-    pub app_version: String,
 }
 
 /// One output object and the agent it belongs to (`None` for shared objects).

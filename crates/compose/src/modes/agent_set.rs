@@ -98,7 +98,8 @@ fn read_spec(spec: &Map<String, Value>, namespace: Option<String>, source: &str)
             let field = |key| optional_string(chart, key, "spec.chart", source).map(|v| v.map(str::to_string));
             release.chart_name = field("name")?.unwrap_or(release.chart_name);
             release.chart_version = field("version")?.unwrap_or(release.chart_version);
-            release.app_version = field("appVersion")?.unwrap_or(release.app_version);
+            // `appVersion` is read for its type only: the bot's version is `bot.version` in the values.
+            field("appVersion")?;
             Values::from_merged(source, user_values)
         }
         None => {
