@@ -170,7 +170,9 @@ class Cluster:
             args.append("--dry-run=server")
         return self.kubectl(*args, input=manifests)
 
-    def objects(self, namespace, kinds="deployments,configmaps,secrets,serviceaccounts,networkpolicies,services,ingresses"):
+    def objects(self, namespace,
+                kinds="deployments,configmaps,secrets,serviceaccounts,networkpolicies,services,ingresses,"
+                      "persistentvolumeclaims"):
         """The objects of KINDS in NAMESPACE as `kind/name` (`deployment/x`, API group left out), without
         kube-root-ca.crt and Helm's own release Secrets."""
         proc = self.kubectl("get", kinds, "-n", namespace, "-o", "name", check=True)

@@ -345,3 +345,53 @@ fn name_overrides_that_would_make_invalid_object_names_are_refused() {
         assert_eq!(compose(&["-f", &file]).code, 0, "{key}: {value}");
     }
 }
+
+// ---- issue 23: a volume where there is no S3; another chart's selectors kept ----
+
+#[test]
+fn a_volume_keeps_home_on_a_claim_kept_on_uninstall() {
+    let (_d, file) =
+        values_file(&agent("    persistence:\n      volume: {enabled: true, size: 5Gi, storageClass: gp3}\n"));
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let claim = find(&docs, "PersistentVolumeClaim", "agent-broker-demo");
+    assert_eq!(claim["metadata"]["annotations"]["helm.sh/resource-policy"].as_str(), Some("keep"));
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"].as_str(), Some("5Gi"));
+    assert_eq!(claim["spec"]["accessModes"][0].as_str(), Some("ReadWriteOnce"));
+    let pod = &find(&docs, "Deployment", "agent-broker-demo")["spec"]["template"]["spec"];
+    let home = pod["volumes"].as_sequence().unwrap().iter().find(|v| v["name"] == "home").unwrap();
+    assert_eq!(home["persistentVolumeClaim"]["claimName"].as_str(), Some("agent-broker-demo"));
+    // An existing claim (the openab chart's) is used as it is, and none is created.
+    let (_d, file) =
+        values_file(&agent("    persistence:\n      volume: {enabled: true, existingClaim: ab-openab-demo}\n"));
+    let run = compose(&["-f", &file]);
+    let docs = documents(&run.stdout);
+    assert!(!docs.iter().any(|d| d["kind"] == "PersistentVolumeClaim"));
+    let pod = &find(&docs, "Deployment", "agent-broker-demo")["spec"]["template"]["spec"];
+    let home = pod["volumes"].as_sequence().unwrap().iter().find(|v| v["name"] == "home").unwrap();
+    assert_eq!(home["persistentVolumeClaim"]["claimName"].as_str(), Some("ab-openab-demo"));
+}
+
+#[test]
+fn s3_and_a_volume_are_exclusive_and_a_bad_size_is_refused() {
+    let (_d, file) = values_file(&agent(
+        "    persistence:\n      volume: {enabled: true}\n      s3: {enabled: true, bucket: logins}\n",
+    ));
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.persistence.volume.enabled", "not both"]);
+    let (_d, file) = values_file(&agent("    persistence:\n      volume: {enabled: true, size: 5GB}\n"));
+    assert_input_error(&compose(&["-f", &file]), &[&file, "agents.demo.persistence.volume.size"]);
+}
+
+#[test]
+fn app_name_label_sets_the_name_label_and_the_selector() {
+    let (_d, file) = values_file(&agent(""));
+    let run = compose(&["-f", &file, "--set", "appNameLabel=openab", "--set", "fullnameOverride=ab-openab"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let d = find(&docs, "Deployment", "ab-openab-demo");
+    assert_eq!(d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as_str(), Some("openab"));
+    assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/name"].as_str(), Some("openab"));
+    let run = compose(&["-f", &file, "--set", "appNameLabel=Open_AB"]);
+    assert_input_error(&run, &["appNameLabel"]);
+}

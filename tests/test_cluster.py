@@ -19,6 +19,7 @@ CASES = {
     "persistence": ["-f", str(FIXTURES / "persistence.yaml")],
     "persistence-ab": ["-f", str(FIXTURES / "persistence.yaml"), *AGENT_BROKER],
     "adapters": ["-f", str(FIXTURES / "adapters.yaml")],
+    "volumes": ["-f", str(FIXTURES / "volumes.yaml")],
     **{f"seed-{cmd}": seed_args(cmd) for cmd in SEED_COMMANDS},
 }
 

@@ -219,6 +219,8 @@ class Pod:
         self.key, self.secret = key, secret
         self.interval_override = None
         self.env_override = {}
+        # Stands in for the claim seedFromClaim names (the old home, e.g. the openab chart's PVC).
+        self.seed = tmp_path / "old-home-claim"
 
     def env(self, name):
         container = self.containers[name]
@@ -235,6 +237,10 @@ class Pod:
                 env[e["name"]] = self.name
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
         assert mounts[env["HOME"]] == "s3-tools" and mounts[env["AGENT_HOME"]] == "home", mounts
+        if "SEED_DIR" in env:
+            assert mounts[env["SEED_DIR"]] == "seed" and name == "restore", mounts
+            assert next(m for m in container["volumeMounts"] if m["name"] == "seed")["readOnly"] is True
+            env["SEED_DIR"] = str(self.seed)
         assert env["AGENT_HOME"] == AGENT_HOME and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
         env.update(HOME=str(self.tools), AGENT_HOME=str(self.home), RCLONE_S3_ENDPOINT=self.endpoint,
                    TMPDIR=str(self.tools))
@@ -303,6 +309,40 @@ def test_first_start_then_a_second_pod_restores_byte_identical_files(s3, tmp_pat
         assert (second.home / rel).read_bytes() == (pod.home / rel).read_bytes(), rel
     assert not (second.home / ".claude" / "cache").exists()
     assert not (second.home / "unrelated.txt").exists()
+
+
+def test_a_login_on_an_old_claim_seeds_an_empty_backup_once(minio, tmp_path):
+    """Moving from the openab chart's PVC to S3 (issue 23): the first start copies the persisted paths from
+    the claim (mounted read-only) and the backup uploads them; the second start restores from S3; a backup
+    that holds anything, or was seeded before (even emptied by a logout since), is never seeded again."""
+    extra = {"seedFromClaim": "openab-claude"}
+    pod = Pod("claude", tmp_path, minio, s3_extra=extra)
+    volume = next(v for v in pod.deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "seed")
+    assert volume["persistentVolumeClaim"] == {"claimName": "openab-claude", "readOnly": True}
+    assert "seed" not in {m["name"] for m in pod.containers["backup"]["volumeMounts"]}
+    write(pod.seed / ".claude.json", '{"userID": "u-1"}', mode=0o600)
+    write(pod.seed / ".claude" / ".credentials.json", '{"token": "old"}', mode=0o600)
+    write(pod.seed / ".claude" / "cache" / "big.bin", b"x" * 100)       # disposable: not carried
+    write(pod.seed / "projects" / "work.txt", "not a persisted path")   # the rest of the old home stays
+    first = pod.restore()
+    assert first.returncode == 0, first.stderr
+    assert "seeded" in first.stderr, first.stderr
+    assert (pod.home / ".claude" / ".credentials.json").read_text() == '{"token": "old"}'
+    assert stat.S_IMODE((pod.home / ".claude.json").stat().st_mode) == 0o600
+    assert not (pod.home / ".claude" / "cache").exists() and not (pod.home / "projects").exists()
+    assert "team/a/@seeded" in minio.keys()
+    pod.backup_once()
+    assert "team/a/.claude/.credentials.json" in minio.keys()
+    # The second start restores from S3, whatever the claim holds now.
+    write(pod.seed / ".claude" / ".credentials.json", '{"token": "stale"}')
+    second = restored_pod("claude", tmp_path, minio, name="pod-b", s3_extra=extra)
+    assert (second.home / ".claude" / ".credentials.json").read_text() == '{"token": "old"}'
+    # A logout empties the backup: the old login must not come back from the claim.
+    for key in minio.keys():
+        if not key.startswith("team/a/@"):
+            minio.server.aws("s3", "rm", f"s3://{minio.name}/{key}", check=True)
+    third = restored_pod("claude", tmp_path, minio, name="pod-c", s3_extra=extra)
+    assert not (third.home / ".claude").exists(), "seeded twice"
 
 
 def test_a_binary_login_database_round_trips(s3, tmp_path):

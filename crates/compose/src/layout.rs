@@ -108,9 +108,12 @@ pub const TMP_DIR: &str = "/tmp";
 /// config and caches never sit where the agent (which runs any tool) could write them.
 pub const TOOLS_VOLUME: &str = "s3-tools";
 pub const TOOLS_DIR: &str = "/s3-tools";
+/// The claim `persistence.s3.seedFromClaim` names, mounted read-only in the restore container only.
+pub const SEED_VOLUME: &str = "seed";
+pub const SEED_DIR: &str = "/compose-seed";
 /// Every pod volume compose may add (the last with S3 persistence); `extraVolumes` may not reuse
 /// these names, and the values schema's description of `extraVolumes` lists them.
-pub const OWN_VOLUMES: [&str; 4] = [CONFIG_VOLUME, HOME_VOLUME, TMP_VOLUME, TOOLS_VOLUME];
+pub const OWN_VOLUMES: [&str; 5] = [CONFIG_VOLUME, HOME_VOLUME, TMP_VOLUME, TOOLS_VOLUME, SEED_VOLUME];
 
 /// The S3 restore init container and the backup native sidecar.
 pub const RESTORE_CONTAINER: &str = "restore";

@@ -90,10 +90,5 @@ pub fn min_kube_version() -> (u64, u64) {
 /// `.Chart` of the bundled chart, with the release given.
 pub fn release(name: &str, namespace: Option<String>) -> Release {
     let chart = chart();
-    Release {
-        name: name.to_string(),
-        namespace,
-        chart_name: chart.name.clone(),
-        chart_version: chart.version.clone(),
-    }
+    Release { name: name.to_string(), namespace, chart_name: chart.name.clone(), chart_version: chart.version.clone() }
 }

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 pub struct Spec {
     pub name_override: String,
     pub fullname_override: String,
+    /// `app.kubernetes.io/name` of every object and selector; empty: the chart's name.
+    pub app_name_label: String,
     /// `bot`: the line and version as written; [`Spec::target`] is what they resolve to.
     pub bot: Bot,
     /// The bot compose deploys, set by the validate stage from `bot` once it is known to be valid.
@@ -492,8 +494,19 @@ impl ReactionTiming {
 #[serde(rename_all = "camelCase", default)]
 pub struct Persistence {
     pub s3: S3,
+    pub volume: Volume,
     /// `None` when unset: the plugin's paths apply.
     pub paths: Option<Vec<String>>,
+}
+
+/// `persistence.volume`: `$HOME` on a PVC (created, or the operator's `existing_claim`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Volume {
+    pub enabled: bool,
+    pub existing_claim: String,
+    pub storage_class: String,
+    pub size: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -505,6 +518,8 @@ pub struct S3 {
     pub region: String,
     pub endpoint: String,
     pub credentials_secret: String,
+    /// A PVC to seed an empty backup from, once.
+    pub seed_from_claim: String,
     pub sync_interval_seconds: u32,
     /// Kubernetes resources of the restore and backup containers (a quota may require them).
     pub resources: Map<String, Value>,
@@ -534,6 +549,7 @@ impl Default for S3 {
             region: String::new(),
             endpoint: String::new(),
             credentials_secret: String::new(),
+            seed_from_claim: String::new(),
             sync_interval_seconds: 300,
             resources: Map::new(),
             security_context: Map::new(),

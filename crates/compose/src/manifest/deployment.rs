@@ -67,10 +67,10 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     pod.insert("containers".into(), Value::Array(containers));
     let mut volumes = vec![
         json!({"name": CONFIG_VOLUME, "configMap": {"name": name}}),
-        json!({"name": HOME_VOLUME, "emptyDir": {"sizeLimit": v.home_size_limit}}),
+        home_volume(agent, name),
         json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
     ];
-    volumes.extend(backup.as_ref().map(|b| b.volume()));
+    volumes.extend(backup.iter().flat_map(|b| b.volumes()));
     volumes.extend(v.extra_volumes.iter().cloned());
     pod.insert("volumes".into(), Value::Array(volumes));
     if !v.node_selector.is_empty() {
@@ -141,6 +141,18 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     c.insert("securityContext".into(), ctx.container_security_context());
     c.insert("volumeMounts".into(), Value::Array(mounts));
     Value::Object(c)
+}
+
+/// `$HOME`: an emptyDir (restored from S3 when asked), or the PVC of `persistence.volume`.
+fn home_volume(agent: &Agent, name: &str) -> Value {
+    let v = &agent.values;
+    match &v.persistence.volume {
+        volume if volume.enabled => {
+            let claim = if volume.existing_claim.is_empty() { name } else { &volume.existing_claim };
+            json!({"name": HOME_VOLUME, "persistentVolumeClaim": {"claimName": claim}})
+        }
+        _ => json!({"name": HOME_VOLUME, "emptyDir": {"sizeLimit": v.home_size_limit}}),
+    }
 }
 
 /// The variables the bot reads its own secrets from, for the adapters it serves: the operator's

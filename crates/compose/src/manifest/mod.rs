@@ -90,8 +90,10 @@ impl<'a> Context<'a> {
         let checksum = checksum(&[&config_map["data"], secret.as_ref().map_or(&Value::Null, |s| &s["data"])]);
         let deployment = deployment::deployment(self, agent, &name, &checksum);
         let gateway = if agent.values.gateway.runs_here() { gateway::objects(self, agent, &name) } else { Vec::new() };
+        let claim = self.claim(agent, &name);
         secret
             .into_iter()
+            .chain(claim)
             .chain([config_map, deployment])
             .chain(gateway)
             .map(|object| Document { agent: Some(agent.name.clone()), object })
@@ -104,7 +106,7 @@ impl<'a> Context<'a> {
     pub fn selector_labels(&self, agent: &str) -> Map<String, Value> {
         let [name, instance, component] = rules::SELECTOR_LABELS;
         let mut m = Map::new();
-        m.insert(name.into(), self.release.chart_name.as_str().into());
+        m.insert(name.into(), self.app_name().into());
         m.insert(instance.into(), self.release.name.as_str().into());
         m.insert(component.into(), agent.into());
         m
@@ -113,7 +115,7 @@ impl<'a> Context<'a> {
     pub fn labels(&self, agent: Option<&str>) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("helm.sh/chart".into(), self.chart_label.as_str().into());
-        m.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
+        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
         m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         if let Some(agent) = agent {
             m.insert("app.kubernetes.io/component".into(), agent.into());
@@ -224,9 +226,18 @@ impl<'a> Context<'a> {
     /// The labels every pod of the release has.
     fn release_labels(&self) -> Map<String, Value> {
         let mut labels = Map::new();
-        labels.insert("app.kubernetes.io/name".into(), self.release.chart_name.as_str().into());
+        labels.insert("app.kubernetes.io/name".into(), self.app_name().into());
         labels.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
         labels
+    }
+
+    /// `app.kubernetes.io/name`: `appNameLabel`, else the chart's name (never `nameOverride`, which
+    /// may change while selectors may not).
+    fn app_name(&self) -> &str {
+        match self.spec.app_name_label.as_str() {
+            "" => &self.release.chart_name,
+            name => name,
+        }
     }
 
     /// The agent's Secret, when it holds anything: the tokens the bot reads given inline (of the
@@ -247,6 +258,24 @@ impl<'a> Context<'a> {
             .chain(v.secret_env.iter().map(|(k, val)| (k.as_str(), val.as_str())))
             .collect();
         (!data.is_empty()).then(|| self.secret_object(name, Some(&agent.name), &data))
+    }
+
+    /// The PVC of `persistence.volume` when compose creates it: ReadWriteOnce (one pod, `Recreate`), and
+    /// kept when the release goes (`helm.sh/resource-policy: keep`, as openab's chart keeps its own), so
+    /// an uninstall never takes a login with it.
+    fn claim(&self, agent: &Agent, name: &str) -> Option<Value> {
+        let volume = &agent.values.persistence.volume;
+        if !volume.enabled || !volume.existing_claim.is_empty() {
+            return None;
+        }
+        let mut metadata = self.metadata(name, Some(&agent.name));
+        metadata["annotations"] = json!({"helm.sh/resource-policy": "keep"});
+        let size = if volume.size.is_empty() { "1Gi" } else { &volume.size };
+        let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}});
+        if !volume.storage_class.is_empty() {
+            spec["storageClassName"] = volume.storage_class.as_str().into();
+        }
+        Some(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}))
     }
 
     /// A Secret of `data` (key, plain value), base64-encoded as the API server stores it.

@@ -7,8 +7,8 @@
 
 use super::Context;
 use crate::layout::{
-    BACKUP_CONTAINER, HOME_VOLUME, RESTORE_CONTAINER, SKIP_CONTAINERS_ANNOTATION, TMP_DIR, TMP_VOLUME, TOOLS_DIR,
-    TOOLS_VOLUME,
+    BACKUP_CONTAINER, HOME_VOLUME, RESTORE_CONTAINER, SEED_DIR, SEED_VOLUME, SKIP_CONTAINERS_ANNOTATION, TMP_DIR,
+    TMP_VOLUME, TOOLS_DIR, TOOLS_VOLUME,
 };
 use crate::plugin::answer::Kind;
 use crate::resolve::Agent;
@@ -48,9 +48,14 @@ impl<'a> Backup<'a> {
         vec![restore, backup]
     }
 
-    /// The pod's own volume for the S3 tools.
-    pub fn volume(&self) -> Value {
-        json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}})
+    /// The pod's own volumes: the S3 tools' folder, and the claim to seed from when there is one.
+    pub fn volumes(&self) -> Vec<Value> {
+        let mut volumes = vec![json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}})];
+        let claim = &self.agent.values.persistence.s3.seed_from_claim;
+        if !claim.is_empty() {
+            volumes.push(json!({"name": SEED_VOLUME, "persistentVolumeClaim": {"claimName": claim, "readOnly": true}}));
+        }
+        volumes
     }
 
     /// The pod annotation that keeps the agent container out of the pod's AWS identity.
@@ -84,6 +89,10 @@ impl<'a> Backup<'a> {
         if !s3.sse_kms_key_id.is_empty() {
             env.push(value("RCLONE_S3_SSE_KMS_KEY_ID", &s3.sse_kms_key_id));
         }
+        let seed = role == RESTORE_CONTAINER && !s3.seed_from_claim.is_empty();
+        if seed {
+            env.push(value("SEED_DIR", SEED_DIR));
+        }
         if role == "backup" {
             env.push(value("SYNC_INTERVAL", &s3.sync_interval_seconds.to_string()));
             env.push(value("TRASH_DAYS", &s3.trash_days.to_string()));
@@ -102,6 +111,10 @@ impl<'a> Backup<'a> {
                 {"name": TOOLS_VOLUME, "mountPath": TOOLS_DIR},
             ],
         });
+        if seed {
+            let mount = json!({"name": SEED_VOLUME, "mountPath": SEED_DIR, "readOnly": true});
+            c["volumeMounts"].as_array_mut().expect("a list").push(mount);
+        }
         if !s3.credentials_secret.is_empty() {
             c["envFrom"] = json!([{"secretRef": {"name": s3.credentials_secret}}]);
         }

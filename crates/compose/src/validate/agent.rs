@@ -164,6 +164,14 @@ impl Check<'_> {
             return;
         }
         let s3_at = self.at.key("persistence").key("s3");
+        if self.agent.persistence.volume.enabled {
+            self.push(
+                problems,
+                &self.at.key("persistence").key("volume").key("enabled"),
+                "give persistence.s3 or persistence.volume, not both: $HOME is either restored from S3 into an \
+                 emptyDir or kept on the volume",
+            );
+        }
         if s3.bucket.is_empty() {
             self.push(problems, &s3_at.key("bucket"), "persistence.s3 is enabled but has no bucket");
         } else if let Err(why) = rules::bucket_name(&s3.bucket) {

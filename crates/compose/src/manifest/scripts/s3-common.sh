@@ -8,10 +8,12 @@
 #   PERSIST_PATHS   one line per path: "<kind> <path> [<excluded subpath>...]", kind f, d or ? (unknown),
 #                   every field in [A-Za-z0-9._/-] (checked by compose), so splitting on spaces is safe
 #   POD_NAME        this pod's name (the downward API), written into the lease
+#   SEED_DIR        restore only, with seedFromClaim: the old home's claim, mounted read-only
 #   RCLONE_S3_*     provider, region, endpoint and server-side encryption, as rclone reads them
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (credentialsSecret) or the pod's identity (IRSA, Pod Identity)
 # Layout under the prefix: <path> as in $AGENT_HOME; @lease/<generation> (who may upload);
-# @trash/<day>/<time>/<path> (what a backup deleted or replaced). '@' is never in a persisted path.
+# @trash/<day>/<time>/<path> (what a backup deleted or replaced); @seeded (a seeding happened).
+# '@' is never in a persisted path.
 set -u
 # Paths and rules hold no glob on purpose: no pathname expansion anywhere.
 set -f

@@ -16,11 +16,32 @@ if ! seen=$(lease_now 2>"$HOME/error"); then
   exit 1
 fi
 # Two passes: rclone cannot set the metadata of a symlink, so links come back in the second one,
-# as links. Ownership is this user's; modes and times are the backup's.
+# as links. Ownership is this user's; modes and times are the source's.
 { echo '- *.rclonelink'; cat "$FILTERS"; } > "$FILTERS.files"
-if rclone copy "$REMOTE" "$AGENT_HOME" --filter-from "$FILTERS.files" --metadata --create-empty-src-dirs \
-     --metadata-set "uid=$(id -u)" --metadata-set "gid=$(id -g)" \
-   && rclone copy "$REMOTE" "$AGENT_HOME" --filter-from "$FILTERS" --links --checksum; then
+copy_in() {
+  rclone copy "$1" "$AGENT_HOME" --filter-from "$FILTERS.files" --metadata --create-empty-src-dirs \
+    --metadata-set "uid=$(id -u)" --metadata-set "gid=$(id -g)" \
+    && rclone copy "$1" "$AGENT_HOME" --filter-from "$FILTERS" --links --checksum
+}
+# persistence.s3.seedFromClaim: a home from before (the openab chart's PVC, mounted read-only at
+# $SEED_DIR) is copied in once, into an EMPTY backup only: only the persisted paths, and never again
+# once @seeded records it (after a logout the backup may be empty, and the old login must stay gone).
+if [ -n "${SEED_DIR:-}" ]; then
+  if ! held=$(run rclone lsf -R --files-only "$REMOTE" 2>"$HOME/error"); then
+    log "cannot read the backup ($(where)): $(cat "$HOME/error")"
+    exit 1
+  fi
+  if [ -n "$held" ]; then
+    log "the backup holds files or was seeded before: not seeding from $SEED_DIR"
+  elif copy_in "$SEED_DIR" \
+       && printf 'seeded from %s by %s\n' "$SEED_DIR" "$POD_NAME" | run rclone rcat "$REMOTE/@seeded"; then
+    log "seeded $AGENT_HOME from $SEED_DIR; the backup uploads it"
+  else
+    log "seeding from $SEED_DIR failed ($(where)); the agent does not start without its login"
+    exit 1
+  fi
+fi
+if copy_in "$REMOTE"; then
   # What the backup looked like when this pod read it: the backup container uploads only while
   # no other pod has written it since.
   printf 'lease %s\n' "$seen" > "$MARKER"
