@@ -85,8 +85,10 @@ def test_install_upgrade_uninstall_as_the_readme_says(kube, helm_env, tmp_path, 
     v1.write_text(VALUES_V1)
     v2.write_text(VALUES_V2)
 
-    ok(run(helm, "install", "ab", "./chart", "-f", str(v1), *POST_RENDERER[helm], "-n", namespace, env=helm_env),
-       f"{helm} install")
+    installed = ok(run(helm, "install", "ab", "./chart", "-f", str(v1), *POST_RENDERER[helm], "-n", namespace,
+                       env=helm_env), f"{helm} install").stdout
+    # NOTES name the bot deployed and the container to read its logs from.
+    assert "openab 0.8.2 is deployed as release ab" in installed and "-c openab" in installed, installed
     manifest = ok(run(helm, "get", "manifest", "ab", "-n", namespace, env=helm_env), "get manifest").stdout
     # compose -f with the same values and release name gives the same documents, byte for byte (Helm stores
     # them in its install order, by kind).
