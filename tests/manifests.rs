@@ -395,3 +395,20 @@ fn app_name_label_sets_the_name_label_and_the_selector() {
     let run = compose(&["-f", &file, "--set", "appNameLabel=Open_AB"]);
     assert_input_error(&run, &["appNameLabel"]);
 }
+
+#[test]
+fn a_chart_version_with_long_build_metadata_still_makes_a_valid_chart_label() {
+    let version = format!("0.5.0+build.{}-", "a".repeat(80));
+    let set = format!(
+        "apiVersion: compose.agent-broker.dev/v1alpha1\nkind: AgentSet\nmetadata: {{name: x}}\nspec:\n  chart: {{name: agent-broker, version: \"{version}\"}}\n  values:\n    agents:\n      demo:\n        plugin: kiro\n        discord: {{botToken: t, allowedChannels: [\"123456789012345678\"]}}\n"
+    );
+    let run = compose_with_stdin(&["post-render"], &set);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let label = find(&docs, "Deployment", "agent-broker-demo")["metadata"]["labels"]["helm.sh/chart"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(label.len() <= 63 && label.starts_with("agent-broker-0.5.0_build."), "{label}");
+    assert!(label.ends_with(|c: char| c.is_ascii_alphanumeric()) && !label.contains('+'), "{label}");
+}

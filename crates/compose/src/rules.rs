@@ -235,6 +235,41 @@ pub fn is_snowflake(id: &str) -> bool {
     (17..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A Kubernetes quantity (`500m`, `2Gi`, `1.5`, `1e3`, or a JSON number) as a number of base units,
+/// for comparing two; `None` when it is not one (the schema's pattern reports that). The suffixes are
+/// resource.Quantity's (k8s.io/apimachinery pkg/api/resource): binary Ki..Ei, decimal n, u, m, k, M..E,
+/// or a decimal exponent.
+pub fn quantity(value: &serde_json::Value) -> Option<f64> {
+    let text = match value {
+        serde_json::Value::Number(n) => return n.as_f64(),
+        serde_json::Value::String(s) => s.as_str(),
+        _ => return None,
+    };
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        exponent => 10f64.powi(exponent.strip_prefix(['e', 'E'])?.parse().ok()?),
+    };
+    Some(number * factor)
+}
+
 /// A Slack channel ID: `C` (public), `G` (private) or `D` (direct message), then capitals and digits.
 pub fn is_slack_channel(id: &str) -> bool {
     id.starts_with(['C', 'G', 'D'])

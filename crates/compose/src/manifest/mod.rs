@@ -78,7 +78,7 @@ impl<'a> Context<'a> {
             spec,
             release,
             fullname: names::fullname(spec, &release.name, &release.chart_name),
-            chart_label: format!("{}-{}", release.chart_name, release.chart_version).replace('+', "_"),
+            chart_label: chart_label(&release.chart_name, &release.chart_version),
         }
     }
 
@@ -372,6 +372,15 @@ fn json_size(value: &Value) -> usize {
 }
 
 /// Rolls the pod when the config or the Secret changes.
+/// `helm.sh/chart`: `<name>-<version>` as Helm's own charts write it (`replace "+" "_" | trunc 63 |
+/// trimSuffix "-"`), then without any other trailing character a label value may not end with: a
+/// version with build metadata (`0.5.0+build.1`, or longer than a label) stays a valid label.
+fn chart_label(name: &str, version: &str) -> String {
+    let label = format!("{name}-{version}").replace('+', "_");
+    let cut = label.char_indices().nth(layout::MAX_NAME).map_or(label.as_str(), |(i, _)| &label[..i]);
+    cut.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
+}
+
 /// A variable from a Secret: the operator's (`existing`, as (name, key)), else, when the value was
 /// given inline, compose's own Secret `own` under `own_key`; `None` when neither holds it.
 pub fn env_from_secret(

@@ -1,7 +1,7 @@
 //! The rules of one agent's values that a schema cannot say (across keys, against Kubernetes' and
 //! the bot's own rules), and those across agents.
 
-use super::pod::{label_problems, pod_name_problems};
+use super::pod::{self, label_problems, pod_name_problems};
 use super::{adapters, openab};
 use crate::error::Diagnostic;
 use crate::layout::{BotLine, MAX_DATA_BYTES};
@@ -27,6 +27,7 @@ pub(super) fn rule_problems(values: &Values, spec: &Spec, warnings: &mut Vec<Str
         check.metadata(&mut problems);
         check.sizes_and_paths(name, &mut problems);
         problems.extend(pod_name_problems(values, &at, agent));
+        problems.extend(pod::kubernetes_fields(values, &at, agent));
         check.s3(&mut problems);
         match spec.target.line {
             BotLine::Openab => openab::problems(values, &at, agent, &mut problems, warnings),
@@ -128,11 +129,15 @@ impl Check<'_> {
         for (key, value) in &agent.node_selector {
             problems.extend(label_problems(values, &at.key("nodeSelector").key(key), key, Some(value)));
         }
-        for key in agent.pod_annotations.keys() {
-            problems.extend(label_problems(values, &at.key("podAnnotations").key(key), key, None));
-        }
-        if let Err(why) = rules::annotations_size(&agent.pod_annotations) {
-            self.push(problems, &at.key("podAnnotations"), format!("the annotations {why}"));
+        for (key, annotations) in
+            [("podAnnotations", &agent.pod_annotations), ("deploymentAnnotations", &agent.deployment_annotations)]
+        {
+            for name in annotations.keys() {
+                problems.extend(label_problems(values, &at.key(key).key(name), name, None));
+            }
+            if let Err(why) = rules::annotations_size(annotations) {
+                self.push(problems, &at.key(key), format!("the annotations {why}"));
+            }
         }
     }
 

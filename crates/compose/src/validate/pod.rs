@@ -7,7 +7,7 @@ use crate::rules;
 use crate::spec::AgentValues;
 use crate::values::Values;
 use crate::values::path::YamlPath;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A label (key and value) or, with no value, an annotation key, as the API server checks them.
 pub(super) fn label_problems(values: &Values, at: &YamlPath, key: &str, value: Option<&str>) -> Vec<Diagnostic> {
@@ -103,4 +103,82 @@ fn unknown_volumes(values: &Values, at: &YamlPath, mounts: &[Value], volumes: &[
             })
         })
         .collect()
+}
+
+/// Kubernetes fields passed through to the pod, checked by the API server's own rules beyond what the
+/// schema says (k8s.io/kubernetes pkg/apis/core/validation: `validateTolerations`,
+/// `ValidateResourceRequirements`, `validateEnvFrom`), so a value the server would refuse stops the
+/// render with its YAML path instead.
+pub(super) fn kubernetes_fields(values: &Values, at: &YamlPath, agent: &AgentValues) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (i, toleration) in agent.tolerations.iter().enumerate() {
+        if let Some(why) = toleration_problem(toleration) {
+            problems.push(values.diagnostic(&at.key("tolerations").index(i), why));
+        }
+    }
+    for (i, source) in agent.env_from.iter().enumerate() {
+        let refs = ["configMapRef", "secretRef"].iter().filter(|k| source.get(**k).is_some()).count();
+        if refs != 1 {
+            problems.push(values.diagnostic(
+                &at.key("envFrom").index(i),
+                "give exactly one of configMapRef and secretRef (the API server refuses none or both)",
+            ));
+        }
+    }
+    let resources = [
+        (at.key("resources"), &agent.resources),
+        (at.key("persistence").key("s3").key("resources"), &agent.persistence.s3.resources),
+        (at.key("gateway").key("resources"), &agent.gateway.resources),
+    ];
+    for (resources_at, resources) in resources {
+        problems.extend(requests_within_limits(values, &resources_at, resources));
+    }
+    problems
+}
+
+/// Why the API server would refuse a toleration, if it would.
+fn toleration_problem(toleration: &Value) -> Option<&'static str> {
+    let text = |k: &str| toleration.get(k).and_then(Value::as_str).unwrap_or_default();
+    let exists = text("operator") == "Exists";
+    if exists && !text("value").is_empty() {
+        return Some("with operator Exists a toleration takes no value");
+    }
+    if text("key").is_empty() && !exists {
+        return Some("a toleration without a key must have operator Exists (it then tolerates every taint)");
+    }
+    if toleration.get("tolerationSeconds").is_some() && text("effect") != "NoExecute" {
+        return Some("tolerationSeconds applies only to effect NoExecute");
+    }
+    None
+}
+
+/// Each resource's request at most its limit, as the API server requires.
+fn requests_within_limits(values: &Values, at: &YamlPath, resources: &Map<String, Value>) -> Vec<Diagnostic> {
+    let (Some(Value::Object(requests)), Some(Value::Object(limits))) =
+        (resources.get("requests"), resources.get("limits"))
+    else {
+        return Vec::new();
+    };
+    requests
+        .iter()
+        .filter_map(|(name, request)| {
+            let limit = limits.get(name)?;
+            (rules::quantity(request)? > rules::quantity(limit)?).then(|| {
+                values.diagnostic(
+                    &at.key("requests").key(name),
+                    format!(
+                        "the {name} request is more than its limit ({}); the API server refuses that",
+                        limit_text(limit)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn limit_text(limit: &Value) -> String {
+    match limit {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
