@@ -108,12 +108,15 @@ pub const TMP_DIR: &str = "/tmp";
 /// config and caches never sit where the agent (which runs any tool) could write them.
 pub const TOOLS_VOLUME: &str = "s3-tools";
 pub const TOOLS_DIR: &str = "/s3-tools";
+/// The CA bundle `persistence.s3.caBundle` names, mounted in the S3 containers as one file.
+pub const CA_VOLUME: &str = "s3-ca";
+pub const CA_FILE: &str = "/s3-ca/ca.crt";
 /// The claim `persistence.s3.seedFromClaim` names, mounted read-only in the restore container only.
 pub const SEED_VOLUME: &str = "seed";
 pub const SEED_DIR: &str = "/compose-seed";
 /// Every pod volume compose may add (the last with S3 persistence); `extraVolumes` may not reuse
 /// these names, and the values schema's description of `extraVolumes` lists them.
-pub const OWN_VOLUMES: [&str; 5] = [CONFIG_VOLUME, HOME_VOLUME, TMP_VOLUME, TOOLS_VOLUME, SEED_VOLUME];
+pub const OWN_VOLUMES: [&str; 6] = [CONFIG_VOLUME, HOME_VOLUME, TMP_VOLUME, TOOLS_VOLUME, SEED_VOLUME, CA_VOLUME];
 
 /// The S3 restore init container and the backup native sidecar.
 pub const RESTORE_CONTAINER: &str = "restore";

@@ -499,6 +499,15 @@ pub struct Persistence {
     pub paths: Option<Vec<String>>,
 }
 
+/// `persistence.s3.proxy`: the proxy variables Go's and rclone's HTTP clients read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct S3Proxy {
+    pub https_proxy: String,
+    pub http_proxy: String,
+    pub no_proxy: String,
+}
+
 /// `persistence.volume`: `$HOME` on a PVC (created, or the operator's `existing_claim`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -518,6 +527,10 @@ pub struct S3 {
     pub region: String,
     pub endpoint: String,
     pub credentials_secret: String,
+    /// HTTPS_PROXY, HTTP_PROXY and NO_PROXY of the S3 containers.
+    pub proxy: S3Proxy,
+    /// The CA bundle the S3 containers trust: `configMap` or `secret`, each `{name, key}`.
+    pub ca_bundle: BTreeMap<String, SecretRef>,
     /// A PVC to seed an empty backup from, once.
     pub seed_from_claim: String,
     pub sync_interval_seconds: u32,
@@ -549,6 +562,8 @@ impl Default for S3 {
             region: String::new(),
             endpoint: String::new(),
             credentials_secret: String::new(),
+            proxy: S3Proxy::default(),
+            ca_bundle: BTreeMap::new(),
             seed_from_claim: String::new(),
             sync_interval_seconds: 300,
             resources: Map::new(),

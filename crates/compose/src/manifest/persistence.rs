@@ -7,8 +7,8 @@
 
 use super::Context;
 use crate::layout::{
-    BACKUP_CONTAINER, HOME_VOLUME, RESTORE_CONTAINER, SEED_DIR, SEED_VOLUME, SKIP_CONTAINERS_ANNOTATION, TMP_DIR,
-    TMP_VOLUME, TOOLS_DIR, TOOLS_VOLUME,
+    BACKUP_CONTAINER, CA_FILE, CA_VOLUME, HOME_VOLUME, RESTORE_CONTAINER, SEED_DIR, SEED_VOLUME,
+    SKIP_CONTAINERS_ANNOTATION, TMP_DIR, TMP_VOLUME, TOOLS_DIR, TOOLS_VOLUME,
 };
 use crate::plugin::answer::Kind;
 use crate::resolve::Agent;
@@ -51,10 +51,19 @@ impl<'a> Backup<'a> {
     /// The pod's own volumes: the S3 tools' folder, and the claim to seed from when there is one.
     pub fn volumes(&self) -> Vec<Value> {
         let mut volumes = vec![json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}})];
-        let claim = &self.agent.values.persistence.s3.seed_from_claim;
-        if !claim.is_empty() {
-            volumes.push(json!({"name": SEED_VOLUME, "persistentVolumeClaim": {"claimName": claim, "readOnly": true}}));
+        let s3 = &self.agent.values.persistence.s3;
+        if !s3.seed_from_claim.is_empty() {
+            let claim = json!({"claimName": s3.seed_from_claim, "readOnly": true});
+            volumes.push(json!({"name": SEED_VOLUME, "persistentVolumeClaim": claim}));
         }
+        let file = CA_FILE.rsplit('/').next().expect("a file name");
+        let ca = s3.ca_bundle.iter().next().map(|(source, r)| match source.as_str() {
+            "secret" => {
+                json!({"name": CA_VOLUME, "secret": {"secretName": r.name, "items": [{"key": r.key, "path": file}]}})
+            }
+            _ => json!({"name": CA_VOLUME, "configMap": {"name": r.name, "items": [{"key": r.key, "path": file}]}}),
+        });
+        volumes.extend(ca);
         volumes
     }
 
@@ -89,6 +98,20 @@ impl<'a> Backup<'a> {
         if !s3.sse_kms_key_id.is_empty() {
             env.push(value("RCLONE_S3_SSE_KMS_KEY_ID", &s3.sse_kms_key_id));
         }
+        // Go's HTTP client (rclone's) reads both spellings; the upper case is the common one.
+        for (name, proxy) in [
+            ("HTTPS_PROXY", &s3.proxy.https_proxy),
+            ("HTTP_PROXY", &s3.proxy.http_proxy),
+            ("NO_PROXY", &s3.proxy.no_proxy),
+        ] {
+            if !proxy.is_empty() {
+                env.push(value(name, proxy));
+            }
+        }
+        if !s3.ca_bundle.is_empty() {
+            // rclone trusts exactly these certificates (its --ca-cert).
+            env.push(value("RCLONE_CA_CERT", CA_FILE));
+        }
         let seed = role == RESTORE_CONTAINER && !s3.seed_from_claim.is_empty();
         if seed {
             env.push(value("SEED_DIR", SEED_DIR));
@@ -111,9 +134,13 @@ impl<'a> Backup<'a> {
                 {"name": TOOLS_VOLUME, "mountPath": TOOLS_DIR},
             ],
         });
+        let mounts = c["volumeMounts"].as_array_mut().expect("a list");
         if seed {
-            let mount = json!({"name": SEED_VOLUME, "mountPath": SEED_DIR, "readOnly": true});
-            c["volumeMounts"].as_array_mut().expect("a list").push(mount);
+            mounts.push(json!({"name": SEED_VOLUME, "mountPath": SEED_DIR, "readOnly": true}));
+        }
+        if !s3.ca_bundle.is_empty() {
+            let folder = CA_FILE.rsplit_once('/').expect("a folder").0;
+            mounts.push(json!({"name": CA_VOLUME, "mountPath": folder, "readOnly": true}));
         }
         if !s3.credentials_secret.is_empty() {
             c["envFrom"] = json!([{"secretRef": {"name": s3.credentials_secret}}]);

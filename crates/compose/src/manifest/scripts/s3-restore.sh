@@ -33,9 +33,14 @@ if [ -n "${SEED_DIR:-}" ]; then
   fi
   if [ -n "$held" ]; then
     log "the backup holds files or was seeded before: not seeding from $SEED_DIR"
+  # The seeded files go to the backup before the record and before the agent starts, so a pod that dies
+  # right after never leaves a record over an empty backup. (`run` puts rclone in the background, where
+  # its stdin is /dev/null: the record goes through a file.)
   elif copy_in "$SEED_DIR" \
-       && printf 'seeded from %s by %s\n' "$SEED_DIR" "$POD_NAME" | run rclone rcat "$REMOTE/@seeded"; then
-    log "seeded $AGENT_HOME from $SEED_DIR; the backup uploads it"
+       && run rclone copy "$AGENT_HOME" "$REMOTE" --filter-from "$FILTERS" --links --metadata --checksum \
+       && printf 'seeded from %s by %s\n' "$SEED_DIR" "$POD_NAME" > "$HOME/seeded" \
+       && run rclone copyto "$HOME/seeded" "$REMOTE/@seeded"; then
+    log "seeded $AGENT_HOME and the backup from $SEED_DIR"
   else
     log "seeding from $SEED_DIR failed ($(where)); the agent does not start without its login"
     exit 1
