@@ -183,7 +183,7 @@ impl Default for Image {
     }
 }
 
-/// `discord`. The keys after `allow_all_channels` are openab's (v0.8.2 `src/config.rs`
+/// `discord`. Besides the token and `allowedChannels` the keys are openab's (v0.8.2 `src/config.rs`
 /// `DiscordConfig`); `None` leaves openab's own default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -192,16 +192,11 @@ pub struct Discord {
     pub enabled: bool,
     pub bot_token: String,
     pub existing_secret: Option<SecretRef>,
-    pub allowed_channels: Vec<String>,
-    /// Answer in every channel: required to leave `allowed_channels` empty.
-    pub allow_all_channels: bool,
-    pub allowed_users: Vec<String>,
-    pub allow_all_users: Option<bool>,
+    #[serde(flatten)]
+    pub audience: Audience,
+    #[serde(flatten)]
+    pub messages: BotMessages,
     pub allow_dm: Option<bool>,
-    pub allow_bot_messages: Option<String>,
-    pub trusted_bot_ids: Vec<String>,
-    pub allow_user_messages: Option<String>,
-    pub max_bot_turns: Option<u32>,
 }
 
 impl Default for Discord {
@@ -210,17 +205,22 @@ impl Default for Discord {
             enabled: true,
             bot_token: String::new(),
             existing_secret: None,
-            allowed_channels: Vec::new(),
-            allow_all_channels: false,
-            allowed_users: Vec::new(),
-            allow_all_users: None,
+            audience: Audience::default(),
+            messages: BotMessages::default(),
             allow_dm: None,
-            allow_bot_messages: None,
-            trusted_bot_ids: Vec::new(),
-            allow_user_messages: None,
-            max_bot_turns: None,
         }
     }
+}
+
+/// Which messages from other bots and in threads openab answers, as `[discord]` and `[slack]` both
+/// say it; `None` leaves openab's default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BotMessages {
+    pub allow_bot_messages: Option<String>,
+    pub trusted_bot_ids: Vec<String>,
+    pub allow_user_messages: Option<String>,
+    pub max_bot_turns: Option<u32>,
 }
 
 /// Who an adapter answers, as openab's `[discord]`, `[slack]` and `[gateway]` all say it.
@@ -245,10 +245,8 @@ pub struct Slack {
     pub existing_secret: Option<KeyedSecret>,
     #[serde(flatten)]
     pub audience: Audience,
-    pub allow_bot_messages: Option<String>,
-    pub trusted_bot_ids: Vec<String>,
-    pub allow_user_messages: Option<String>,
-    pub max_bot_turns: Option<u32>,
+    #[serde(flatten)]
+    pub messages: BotMessages,
 }
 
 /// An existing Secret holding several keys: `name`, and a key per value under the name the values

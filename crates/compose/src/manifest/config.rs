@@ -12,7 +12,7 @@
 
 use crate::layout::BotLine;
 use crate::resolve::Agent;
-use crate::spec::{AgentValues, Audience, CronJob, ReactionEmojis, ReactionTiming};
+use crate::spec::{AgentValues, Audience, BotMessages, CronJob, ReactionEmojis, ReactionTiming};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -80,24 +80,16 @@ fn openab(agent: &Agent, gateway_url: Option<&str>) -> String {
     let (s, gw) = (&v.slack, &v.gateway);
     let config = Config {
         discord: d.enabled.then(|| OpenabDiscord {
-            base: DiscordBase::of(v),
-            allow_all_channels: d.allow_all_channels,
-            allowed_users: non_empty(&d.allowed_users),
-            allow_all_users: d.allow_all_users,
+            bot_token: DISCORD_TOKEN_REF,
+            audience: AudienceSection::of(&d.audience),
+            messages: MessagesSection::of(&d.messages),
             allow_dm: d.allow_dm,
-            allow_bot_messages: d.allow_bot_messages.as_deref(),
-            trusted_bot_ids: non_empty(&d.trusted_bot_ids),
-            allow_user_messages: d.allow_user_messages.as_deref(),
-            max_bot_turns: d.max_bot_turns,
         }),
         slack: s.enabled.then(|| SlackSection {
             bot_token: SLACK_BOT_TOKEN_REF,
             app_token: SLACK_APP_TOKEN_REF,
             audience: AudienceSection::of(&s.audience),
-            allow_bot_messages: s.allow_bot_messages.as_deref(),
-            trusted_bot_ids: non_empty(&s.trusted_bot_ids),
-            allow_user_messages: s.allow_user_messages.as_deref(),
-            max_bot_turns: s.max_bot_turns,
+            messages: MessagesSection::of(&s.messages),
         }),
         gateway: gw.enabled.then(|| GatewaySection {
             url: gateway_url.unwrap_or(&gw.url),
@@ -142,6 +134,7 @@ fn cli_env_table(names: &[String]) -> String {
     table
 }
 
+/// The pre-rename line's `[discord]`.
 #[derive(Serialize)]
 struct DiscordBase<'a> {
     bot_token: &'static str,
@@ -150,56 +143,20 @@ struct DiscordBase<'a> {
 
 impl<'a> DiscordBase<'a> {
     fn of(v: &'a AgentValues) -> Self {
-        DiscordBase { bot_token: DISCORD_TOKEN_REF, allowed_channels: &v.discord.allowed_channels }
+        DiscordBase { bot_token: DISCORD_TOKEN_REF, allowed_channels: &v.discord.audience.allowed_channels }
     }
 }
 
+/// openab's `DiscordConfig`.
 #[derive(Serialize)]
 struct OpenabDiscord<'a> {
+    bot_token: &'static str,
     #[serde(flatten)]
-    base: DiscordBase<'a>,
-    allow_all_channels: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_users: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_all_users: Option<bool>,
+    audience: AudienceSection<'a>,
+    #[serde(flatten)]
+    messages: MessagesSection<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_dm: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_bot_messages: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trusted_bot_ids: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_user_messages: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_bot_turns: Option<u32>,
-}
-
-fn non_empty(list: &[String]) -> Option<&[String]> {
-    (!list.is_empty()).then_some(list)
-}
-
-/// Who an adapter answers (`[slack]`, `[gateway]`): `allow_all_channels` always written, as compose's
-/// safety rule decided it; the rest only when given.
-#[derive(Serialize)]
-struct AudienceSection<'a> {
-    allow_all_channels: bool,
-    allowed_channels: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_users: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_all_users: Option<bool>,
-}
-
-impl<'a> AudienceSection<'a> {
-    fn of(a: &'a Audience) -> Self {
-        AudienceSection {
-            allow_all_channels: a.allow_all_channels,
-            allowed_channels: &a.allowed_channels,
-            allowed_users: non_empty(&a.allowed_users),
-            allow_all_users: a.allow_all_users,
-        }
-    }
 }
 
 /// openab's `SlackConfig`.
@@ -209,6 +166,40 @@ struct SlackSection<'a> {
     app_token: &'static str,
     #[serde(flatten)]
     audience: AudienceSection<'a>,
+    #[serde(flatten)]
+    messages: MessagesSection<'a>,
+}
+
+fn non_empty(list: &[String]) -> Option<&[String]> {
+    (!list.is_empty()).then_some(list)
+}
+
+/// Who an adapter answers (`[discord]`, `[slack]`, `[gateway]`): `allow_all_channels` always written,
+/// as compose's safety rule decided it; the rest only when given.
+#[derive(Serialize)]
+struct AudienceSection<'a> {
+    allowed_channels: &'a [String],
+    allow_all_channels: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_users: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_all_users: Option<bool>,
+}
+
+impl<'a> AudienceSection<'a> {
+    fn of(a: &'a Audience) -> Self {
+        AudienceSection {
+            allowed_channels: &a.allowed_channels,
+            allow_all_channels: a.allow_all_channels,
+            allowed_users: non_empty(&a.allowed_users),
+            allow_all_users: a.allow_all_users,
+        }
+    }
+}
+
+/// Messages from other bots and in threads (`[discord]`, `[slack]`), only the keys given.
+#[derive(Serialize)]
+struct MessagesSection<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_bot_messages: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,6 +208,17 @@ struct SlackSection<'a> {
     allow_user_messages: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_bot_turns: Option<u32>,
+}
+
+impl<'a> MessagesSection<'a> {
+    fn of(m: &'a BotMessages) -> Self {
+        MessagesSection {
+            allow_bot_messages: m.allow_bot_messages.as_deref(),
+            trusted_bot_ids: non_empty(&m.trusted_bot_ids),
+            allow_user_messages: m.allow_user_messages.as_deref(),
+            max_bot_turns: m.max_bot_turns,
+        }
+    }
 }
 
 /// openab's `GatewayConfig`.

@@ -8,7 +8,7 @@ use crate::layout::{
     GATEWAY_HEALTH_PATH, GATEWAY_WS_PATH, LINE_WEBHOOK_PATH, TEAMS_WEBHOOK_PATH, TELEGRAM_WEBHOOK_PATH,
 };
 use crate::rules;
-use crate::spec::{AgentValues, Gateway, KeyedSecret, Slack};
+use crate::spec::{AgentValues, Audience, Gateway, KeyedSecret, Slack};
 use crate::values::Values;
 use crate::values::path::YamlPath;
 
@@ -30,8 +30,7 @@ pub(super) fn problems(values: &Values, at: &YamlPath, agent: &AgentValues, prob
         if let Err(why) = rules::bot_token(&d.bot_token) {
             problems.push(values.diagnostic(&discord.key("botToken"), format!("the bot token {why}")));
         }
-        audience(values, &discord, d.allowed_channels.is_empty(), d.allow_all_channels, problems);
-        all_users(values, &discord, !d.allowed_users.is_empty(), d.allow_all_users, problems);
+        audience(values, &discord, &d.audience, problems);
     }
     if agent.slack.enabled {
         slack(values, &at.key("slack"), &agent.slack, problems);
@@ -48,9 +47,9 @@ pub(super) fn problems(values: &Values, at: &YamlPath, agent: &AgentValues, prob
 }
 
 /// compose's safety rule: an adapter with no channel list answers everywhere, with the CLI's tools
-/// trusted, so that takes `allowAllChannels: true`; both at once say two things.
-fn audience(values: &Values, at: &YamlPath, no_channels: bool, all_channels: bool, problems: &mut Vec<Diagnostic>) {
-    match (no_channels, all_channels) {
+/// trusted, so that takes `allowAllChannels: true`; a list and `allowAll*: true` at once say two things.
+fn audience(values: &Values, at: &YamlPath, a: &Audience, problems: &mut Vec<Diagnostic>) {
+    match (a.allowed_channels.is_empty(), a.allow_all_channels) {
         (true, false) => problems.push(values.diagnostic(
             &at.key("allowedChannels"),
             "no channels: the bot would answer in every channel it is in, with the CLI's tools trusted. List the \
@@ -63,10 +62,7 @@ fn audience(values: &Values, at: &YamlPath, no_channels: bool, all_channels: boo
         )),
         _ => {}
     }
-}
-
-fn all_users(values: &Values, at: &YamlPath, has_users: bool, all_users: Option<bool>, problems: &mut Vec<Diagnostic>) {
-    if has_users && all_users == Some(true) {
+    if !a.allowed_users.is_empty() && a.allow_all_users == Some(true) {
         problems.push(values.diagnostic(
             &at.key("allowAllUsers"),
             "allowAllUsers is true but allowedUsers lists users, and openab would answer everyone: give one or \
@@ -101,17 +97,13 @@ fn slack(values: &Values, at: &YamlPath, slack: &Slack, problems: &mut Vec<Diagn
             }
         }
     }
-    let a = &slack.audience;
-    audience(values, at, a.allowed_channels.is_empty(), a.allow_all_channels, problems);
-    all_users(values, at, !a.allowed_users.is_empty(), a.allow_all_users, problems);
+    audience(values, at, &slack.audience, problems);
 }
 
 /// The gateway: either the operator's own (`url`), or the one compose runs, which needs the shared
 /// token (without it anyone in the cluster could read every message) and at least one platform.
 fn gateway(values: &Values, at: &YamlPath, gw: &Gateway, problems: &mut Vec<Diagnostic>) {
-    let a = &gw.audience;
-    audience(values, at, a.allowed_channels.is_empty(), a.allow_all_channels, problems);
-    all_users(values, at, !a.allowed_users.is_empty(), a.allow_all_users, problems);
+    audience(values, at, &gw.audience, problems);
     let has_token = !gw.token.is_empty() || gw.existing_secret.is_some();
     if !gw.token.is_empty() && gw.existing_secret.is_some() {
         secret_source(values, at, "token", "WebSocket token", true, true, problems);
