@@ -1,6 +1,7 @@
 //! Stage 1: load the values. Chart defaults, then `-f` files, then the `--set` flags, merged with
 //! Helm's rules; each layer is kept so a later error can name the file or flag a value came from.
 
+pub mod encoding;
 pub mod helm_yaml;
 pub mod path;
 pub mod set;
@@ -149,18 +150,17 @@ fn read_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Reads all of `reader` as UTF-8 text, at most [`MAX_INPUT_BYTES`]. Errors: the reader's own,
-/// `FileTooLarge` past the bound, `InvalidData` for text that is not UTF-8.
+/// Reads all of `reader` as YAML text, decoded as Helm decodes a values file ([`encoding`]: UTF-8,
+/// or UTF-16 with a byte-order mark), at most [`MAX_INPUT_BYTES`]. Errors: the reader's own,
+/// `FileTooLarge` past the bound, `InvalidData` naming the encoding of text compose cannot read.
 pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
-    String::from_utf8(read_bytes(reader)?)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+    encoding::decode(read_bytes(reader)?).map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidData, why))
 }
 
 /// Why an input could not be read, for a message.
 fn io_why(e: std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
         std::io::ErrorKind::FileTooLarge => format!("{e} (the most compose reads from one input)"),
         _ => e.to_string(),
     }
