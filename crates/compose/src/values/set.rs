@@ -114,7 +114,7 @@ pub fn apply(
 /// (Go's `strings.EqualFold`, for which `ſ` is an `s`), a 64-bit decimal integer that does not start
 /// with `0` (a sign may come first: `-01` is -1), and `0`; anything else is a string (`0x1F`, `1.5`,
 /// `012`, `1e3`).
-pub fn typed(text: &str) -> Value {
+fn typed(text: &str) -> Value {
     if folds_to(text, "true") {
         Value::Bool(true)
     } else if folds_to(text, "false") {
@@ -196,9 +196,7 @@ impl<F: FnMut(&str) -> Result<String, String>> Parser<'_, F> {
     /// One assignment into `map` (Helm's `key`): a key part up to `=`, `[`, `.` (or a `,`, an
     /// error), then what that stop leads to.
     fn assignment(&mut self, map: &mut Map<String, Value>, at: &YamlPath, names: usize) -> Step {
-        if at.0.len() >= MAX_DEPTH {
-            return fail(format!("its key is nested more than {MAX_DEPTH} levels deep"));
-        }
+        within_depth(at)?;
         let stops: &[char] = if self.flag == Flag::Literal { &['=', '[', '.'] } else { &['=', '[', '.', ','] };
         let (key, stop) = self.until(stops);
         match stop {
@@ -266,9 +264,7 @@ impl<F: FnMut(&str) -> Result<String, String>> Parser<'_, F> {
             return fail("its key has a negative list index");
         };
         let at = at.index(i);
-        if at.0.len() >= MAX_DEPTH {
-            return fail(format!("its key is nested more than {MAX_DEPTH} levels deep"));
-        }
+        within_depth(&at)?;
         let (text, stop) = self.until(&['[', '.', '=']);
         if !text.is_empty() {
             return fail("its key has text right after a `]` (expected `.`, `[` or `=`)");
@@ -440,6 +436,13 @@ impl<F: FnMut(&str) -> Result<String, String>> Parser<'_, F> {
         list[i] = value;
         Ok(())
     }
+}
+
+fn within_depth(at: &YamlPath) -> Step {
+    if at.0.len() >= MAX_DEPTH {
+        return fail(format!("its key is nested more than {MAX_DEPTH} levels deep"));
+    }
+    Ok(())
 }
 
 fn index_within(index: i64, len: usize) -> bool {
