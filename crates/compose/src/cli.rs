@@ -6,6 +6,7 @@ use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
 use crate::plugin::{Answer, PluginOptions, Plugins};
 use crate::values::path::YamlPath;
+use crate::values::set::Flag;
 use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -131,12 +132,24 @@ pub struct RenderArgs {
     /// Values file (YAML); repeatable, later files win; `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<String>,
-    /// Set a value, typed as Helm does (`a.b=1`, `a.list={x,y}`, `a.list[0]=x`); repeatable.
+    /// Set values, typed as Helm does (`a.b=1,a.c=true`, `a.list={x,y}`, `a.list[0].key=x` edits item 0
+    /// of a list from -f; `\,` `\.` `\=` escape); repeatable. All --set flags apply after every -f file,
+    /// in Helm's order: --set-json, --set, --set-string, --set-file, --set-literal.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Set a value as a string (use for Discord IDs); repeatable.
+    /// Set values as strings (use for Discord IDs); repeatable.
     #[arg(long = "set-string", value_name = "KEY=VALUE")]
     pub set_string: Vec<String>,
+    /// Set a value to the text of a file (`agents.kiro.agentsMd=AGENTS.md`; `-` is stdin); repeatable.
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set values from JSON (`a.tolerations=[{"key":"gpu"}]`), or merge a whole JSON object (`{"a":{...}}`,
+    /// as Helm 4); repeatable.
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set one string, taken as it is: no escapes, commas kept (`a.b=x,y`); repeatable.
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
     /// Release name, as `helm install NAME`.
     #[arg(long, value_name = "NAME", default_value = "agent-broker")]
     pub release_name: String,
@@ -238,10 +251,18 @@ fn render(args: RenderArgs) -> Result<Output> {
     {
         return Err(Error::input("--kube-version", "", format!("Kubernetes {version} {why}")));
     }
-    // Helm's order: files, then --set, then --set-string.
+    // Values::load applies them in Helm's order.
+    let sets = [
+        (Flag::Typed, &args.set),
+        (Flag::String, &args.set_string),
+        (Flag::File, &args.set_file),
+        (Flag::Json, &args.set_json),
+        (Flag::Literal, &args.set_literal),
+    ];
     let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
-        .chain(args.set.iter().map(|arg| Input::Set { arg: arg.clone(), typed: true }))
-        .chain(args.set_string.iter().map(|arg| Input::Set { arg: arg.clone(), typed: false }))
+        .chain(
+            sets.into_iter().flat_map(|(flag, args)| args.iter().map(move |arg| Input::Set { flag, arg: arg.clone() })),
+        )
         .collect();
     let values = Values::load(&inputs, read_stdin)?;
     let release = crate::release(&args.release_name, args.namespace.clone());

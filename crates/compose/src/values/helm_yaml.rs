@@ -393,7 +393,7 @@ fn is_yaml_style_float(s: &str) -> bool {
 }
 
 /// A float as JSON holds it after Go: integral values that f64 holds exactly stay integers.
-fn number(f: f64) -> Value {
+pub(crate) fn number(f: f64) -> Value {
     const EXACT: f64 = (1u64 << 53) as f64;
     if f.fract() == 0.0 && f.abs() < EXACT {
         Value::Number(Number::from(f as i64))

@@ -1,6 +1,7 @@
-//! Stage 1: load the values. Chart defaults, then `-f` files, then `--set` arguments, merged with
-//! Helm's rules; each layer is kept so a later error can name the file a value came from.
+//! Stage 1: load the values. Chart defaults, then `-f` files, then the `--set` flags, merged with
+//! Helm's rules; each layer is kept so a later error can name the file or flag a value came from.
 
+pub mod encoding;
 pub mod helm_yaml;
 pub mod path;
 pub mod set;
@@ -8,6 +9,7 @@ pub mod set;
 use crate::error::{Diagnostic, Error, Result};
 use path::YamlPath;
 use serde_json::{Map, Value};
+use set::Flag;
 use std::path::Path;
 
 /// The chart's own `values.yaml`, the base of every render, as in Helm.
@@ -17,16 +19,31 @@ pub const CHART_DEFAULTS_SOURCE: &str = "chart/values.yaml";
 /// Where a piece of the values came from.
 #[derive(Debug, Clone)]
 pub struct Layer {
-    /// A file name, `<stdin>`, or `--set #N` (never the argument itself: it may hold a token).
+    /// A file name, `<stdin>`, or a flag and its number among that flag's arguments, `--set #2`
+    /// (never the argument itself: it may hold a token).
     pub source: String,
+    /// What this input set (for a `--set` flag: what it wrote, where).
     pub values: Value,
 }
 
-/// What the user asked for on the command line, in order.
+/// What the user asked for on the command line.
 #[derive(Debug, Clone)]
 pub enum Input {
+    /// A values file (`-f`); `-` is stdin.
     File(String),
-    Set { arg: String, typed: bool },
+    /// One argument of `--set`, `--set-string`, `--set-file`, `--set-json` or `--set-literal`.
+    Set { flag: Flag, arg: String },
+}
+
+impl Input {
+    /// Helm's order of applying inputs (pkg/cli/values/options.go): every file, then the flags in
+    /// [`Flag`]'s order, each kind in the order given.
+    fn rank(&self) -> Option<Flag> {
+        match self {
+            Input::File(_) => None,
+            Input::Set { flag, .. } => Some(*flag),
+        }
+    }
 }
 
 /// The merged values and the layers they were made of.
@@ -37,42 +54,41 @@ pub struct Values {
 }
 
 impl Values {
-    /// Merges chart defaults, files and `--set` arguments as `helm template` does:
-    /// maps merge, lists and scalars replace, `null` deletes a key the chart's defaults have.
+    /// Merges chart defaults, files and `--set` flags as `helm template` does, in Helm's order
+    /// whatever order `inputs` has: files merge into one another (maps merge, anything else
+    /// replaces), each `--set` flag edits that result in place ([`set`]), and the result goes
+    /// onto the chart's defaults ([`coalesce`]: a `null` deletes a key they have). Stdin is read
+    /// once, by `-f -` or `--set-file KEY=-`.
     pub fn load(inputs: &[Input], read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Values> {
         let defaults = parse_yaml(CHART_DEFAULTS, CHART_DEFAULTS_SOURCE)?;
         let mut layers = vec![Layer { source: CHART_DEFAULTS_SOURCE.into(), values: defaults }];
+        let mut user = Value::Object(Map::new());
         let mut stdin = Some(read_stdin);
-        let mut set_count = 0;
-        for input in inputs {
-            match input {
+        let mut counts = [0; Flag::ALL.len()];
+        let mut ordered: Vec<&Input> = inputs.iter().collect();
+        ordered.sort_by_key(|input| input.rank());
+        for input in ordered {
+            let layer = match input {
                 Input::File(file) => {
-                    let (source, text) = if file == "-" {
-                        let read = stdin
-                            .take()
-                            .ok_or_else(|| Error::input("<stdin>", "", "read twice (`-f -` given twice)"))?;
-                        read_text(file, read)?
-                    } else {
-                        read_text(file, || unreachable!("only `-` reads stdin"))?
+                    let (source, text) = match file.as_str() {
+                        "-" => read_text(file, stdin.take().ok_or_else(|| Error::input("<stdin>", "", STDIN_TAKEN))?)?,
+                        _ => read_text(file, || unreachable!("only `-` reads stdin"))?,
                     };
                     let values = parse_yaml(&text, &source)?;
-                    layers.push(Layer { source, values });
+                    merge(&mut user, &values);
+                    Layer { source, values }
                 }
-                Input::Set { arg, typed } => {
-                    set_count += 1;
-                    let flag = if *typed { "--set" } else { "--set-string" };
-                    let source = format!("{flag} #{set_count}");
-                    let assignments = set::parse(arg, *typed)
-                        .map_err(|e| Error::input(&source, "", format!("{e} (in `{}`)", redact_set(arg))))?;
-                    let mut values = Value::Object(Map::new());
-                    for (path, value) in assignments {
-                        set::assign(&mut values, &path, value);
-                    }
-                    layers.push(Layer { source, values });
+                Input::Set { flag, arg } => {
+                    counts[*flag as usize] += 1;
+                    let source = format!("{} #{}", flag.name(), counts[*flag as usize]);
+                    let values = set::apply(&mut user, *flag, arg, |path| read_set_file(path, &mut stdin))
+                        .map_err(|why| Error::input(&source, "", why))?;
+                    Layer { source, values }
                 }
-            }
+            };
+            layers.push(layer);
         }
-        Ok(Self::from_layers(layers))
+        Ok(Self::coalesced(layers, &user))
     }
 
     /// Values that arrive already merged (from Helm through the post-renderer or a KRM input).
@@ -80,17 +96,21 @@ impl Values {
         Self::from_layers(vec![Layer { source: source.into(), values: merged }])
     }
 
-    /// The first layer is the chart's defaults; the others (files, then `--set`) merge into one
-    /// another first, as Helm's `mergeMaps` does, and then onto the defaults as Helm's `coalesce`
-    /// does ([`coalesce`]).
+    /// The first layer is the chart's defaults; the others merge into one another first, as Helm's
+    /// `mergeMaps` does, and then onto the defaults as Helm's `coalesce` does ([`coalesce`]).
     pub fn from_layers(layers: Vec<Layer>) -> Values {
-        let mut merged = layers.first().map_or_else(|| Value::Object(Map::new()), |l| l.values.clone());
-        drop_nulls(&mut merged);
         let mut user = Value::Object(Map::new());
         for layer in layers.iter().skip(1) {
             merge(&mut user, &layer.values);
         }
-        coalesce(&mut merged, &user);
+        Self::coalesced(layers, &user)
+    }
+
+    /// `user` onto the first layer, the chart's defaults.
+    fn coalesced(layers: Vec<Layer>, user: &Value) -> Values {
+        let mut merged = layers.first().map_or_else(|| Value::Object(Map::new()), |l| l.values.clone());
+        drop_nulls(&mut merged);
+        coalesce(&mut merged, user);
         Values { merged, layers }
     }
 
@@ -115,9 +135,9 @@ impl Values {
 /// real input: the API server refuses objects over about 1.5 MiB, and Helm releases over 1 MiB.
 pub const MAX_INPUT_BYTES: u64 = 64 << 20;
 
-/// Reads all of `reader` as UTF-8 text, at most [`MAX_INPUT_BYTES`]. Errors: the reader's own,
-/// `FileTooLarge` past the bound, `InvalidData` for text that is not UTF-8.
-pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
+/// Reads all of `reader`, at most [`MAX_INPUT_BYTES`]. Errors: the reader's own, `FileTooLarge`
+/// past the bound.
+fn read_bytes(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
@@ -127,25 +147,62 @@ pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
             format!("more than {} MiB", MAX_INPUT_BYTES >> 20),
         ));
     }
-    String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+    Ok(bytes)
 }
+
+/// Reads all of `reader` as YAML text, decoded as Helm decodes a values file ([`encoding`]: UTF-8,
+/// or UTF-16 with a byte-order mark), at most [`MAX_INPUT_BYTES`]. Errors: the reader's own,
+/// `FileTooLarge` past the bound, `InvalidData` naming the encoding of text compose cannot read.
+pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
+    encoding::decode(read_bytes(reader)?).map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidData, why))
+}
+
+/// Why an input could not be read, for a message.
+fn io_why(e: std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::FileTooLarge => format!("{e} (the most compose reads from one input)"),
+        _ => e.to_string(),
+    }
+}
+
+const STDIN_TAKEN: &str = "stdin is read once, and another input read it (`-f -`, `--set-file KEY=-`)";
 
 /// A values file's name for messages and its text; `-` is stdin.
 pub fn read_text(file: &str, read_stdin: impl FnOnce() -> std::io::Result<String>) -> Result<(String, String)> {
-    let why = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::InvalidData => "not a UTF-8 text file".to_string(),
-        std::io::ErrorKind::FileTooLarge => format!("{e} (the most compose reads from one input)"),
-        _ => e.to_string(),
-    };
     if file == "-" {
-        let text = read_stdin().map_err(|e| Error::input("<stdin>", "", format!("cannot read stdin: {}", why(e))))?;
+        let text =
+            read_stdin().map_err(|e| Error::input("<stdin>", "", format!("cannot read stdin: {}", io_why(e))))?;
         return Ok(("<stdin>".to_string(), text));
     }
     let text = std::fs::File::open(Path::new(file))
         .and_then(read_bounded)
-        .map_err(|e| Error::input(file, "", format!("cannot read values file: {}", why(e))))?;
+        .map_err(|e| Error::input(file, "", format!("cannot read values file: {}", io_why(e))))?;
     Ok((file.to_string(), text))
+}
+
+/// The content of a `--set-file` path, as Helm's `readFile` gives it: a path that is `-` with
+/// blanks around it is stdin, anything else a local file. Unlike Helm, compose downloads no URL
+/// (Helm fetches http, https and oci ones), and refuses a file that is not UTF-8 text, whose bytes
+/// Helm would keep as they are until its JSON turns them into U+FFFD. Errors never name the path.
+fn read_set_file(path: &str, stdin: &mut Option<impl FnOnce() -> std::io::Result<String>>) -> Result<String, String> {
+    if path.trim() == "-" {
+        let read = stdin.take().ok_or(STDIN_TAKEN)?;
+        return read().map_err(|e| format!("cannot read stdin: {}", io_why(e)));
+    }
+    let scheme = path.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if matches!(scheme.as_deref(), Some("http" | "https" | "oci")) {
+        return Err(
+            "its file is a URL, which compose does not download (Helm would); download it and give the path".into()
+        );
+    }
+    let bytes =
+        std::fs::File::open(path).and_then(read_bytes).map_err(|e| format!("cannot read its file: {}", io_why(e)))?;
+    String::from_utf8(bytes).map_err(|_| {
+        "its file is not UTF-8 text (Helm would put its bytes in the value as they are, and its JSON would turn them \
+         into U+FFFD); save it as UTF-8"
+            .into()
+    })
 }
 
 /// A values document: a YAML mapping, read as Helm reads it ([`helm_yaml`]: YAML 1.1 scalars,
@@ -205,14 +262,6 @@ fn drop_nulls(value: &mut Value) {
     }
 }
 
-/// A `--set` argument as it may be shown: keys, never values.
-fn redact_set(arg: &str) -> String {
-    set::parse(arg, false).map_or_else(
-        |_| "…".to_string(),
-        |assignments| assignments.iter().map(|(p, _)| format!("{p}=…")).collect::<Vec<_>>().join(","),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,11 +310,11 @@ mod tests {
 
     #[test]
     fn set_errors_never_echo_values() {
-        let err =
-            Values::load(&[Input::Set { arg: "agents.a.discord.botToken=s3cret,oops".into(), typed: true }], || {
-                Ok(String::new())
-            })
-            .unwrap_err();
+        let err = Values::load(
+            &[Input::Set { flag: Flag::Typed, arg: "agents.a.discord.botToken=s3cret,oops".into() }],
+            || Ok(String::new()),
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("--set #1") && !text.contains("s3cret"), "{text}");
     }
