@@ -16,6 +16,9 @@ import pytest
 
 from test_s3_persistence import Pod, free_port, render, restored_pod, s3, servers, write  # noqa: F401
 
+# The line whose bot needs compose's PID 1 (openab's images stop on SIGTERM under their own tini).
+PRE_RENAME = {"bot": {"line": "agent-broker"}}
+
 # What agent-broker does with signals (src/main.rs at dd7e1ca: it waits on tokio::signal::ctrl_c and
 # installs no SIGTERM handler).
 FAKE_AGENT_BROKER = f"""#!{sys.executable}
@@ -44,7 +47,8 @@ def agent_bin(tmp_path):
 
 
 def agent_container():
-    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}})
+    deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}},
+                        PRE_RENAME)
     spec = deployment["spec"]["template"]["spec"]
     return spec, spec["containers"][0]
 
@@ -111,7 +115,7 @@ def test_the_rendered_agent_command_stops_agent_broker_within_seconds(agent_bin)
 
 
 def test_a_full_stop_ends_within_seconds_with_the_final_upload_done(s3, tmp_path, agent_bin):
-    pod = restored_pod("codex", tmp_path, s3)
+    pod = restored_pod("codex", tmp_path, s3, top=PRE_RENAME)
     spec = pod.deployment["spec"]["template"]["spec"]
     agent = spec["containers"][0]
     backup = pod.start_backup()

@@ -94,7 +94,7 @@ def test_every_new_key_is_admitted_with_no_warning(cluster):
                                             check=True).stdout)
     pod = deployment["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["initContainers"]] == ["restore", "backup", "fetch-ca"]
-    assert [c["name"] for c in pod["containers"]] == ["agent-broker", "proxy"]
+    assert [c["name"] for c in pod["containers"]] == ["openab", "proxy"]
     assert pod["priorityClassName"] == "agents-high"
     assert deployment["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "2"
     env = {e["name"]: e for e in pod["containers"][0]["env"]}

@@ -129,7 +129,7 @@ def test_extra_volumes_and_containers_come_after_composes_own(compose):
     assert [v["name"] for v in pod["volumes"]][:3] == ["config", "home", "tmp"]
     assert pod["volumes"][-2:] == [CA, SSH], "passed through as given, after compose's own"
     assert [c["name"] for c in pod["initContainers"]] == ["restore", "backup", "fetch-ca"]
-    assert [c["name"] for c in pod["containers"]] == ["agent-broker", "proxy"]
+    assert [c["name"] for c in pod["containers"]] == ["openab", "proxy"]
     mounts = pod["containers"][0]["volumeMounts"]
     assert [m["mountPath"] for m in mounts][-2:] == ["/etc/corp-ca", "/home/agent/.ssh"]
     assert pod["initContainers"][2]["securityContext"] == FETCH["securityContext"], "the operator's own is kept"
@@ -145,9 +145,9 @@ def test_nothing_extra_means_no_change(compose):
 
 # Every name compose uses, and every spelling of each path compose mounts (or that would hide one).
 CLASHING_VOLUMES = ["config", "home", "tmp"]
-CLASHING_CONTAINERS = ["agent-broker", "restore", "backup"]
-CLASHING_PATHS = ["/home/agent", "/home/agent/", "/tmp", "/tmp/", "/etc/agent-broker", "/etc/agent-broker/",
-                  "/etc/agent-broker/config.toml", "/etc/agent-broker/sub/dir"]
+CLASHING_CONTAINERS = ["openab", "agent-broker", "restore", "backup"]
+CLASHING_PATHS = ["/home/agent", "/home/agent/", "/tmp", "/tmp/", "/etc/openab", "/etc/openab/",
+                  "/etc/openab/config.toml", "/etc/openab/sub/dir"]
 # With S3 on, kiro's persisted paths (and what lies inside or above them under $HOME).
 HIDING_PERSISTED = ["/home/agent/.local/share/kiro-cli", "/home/agent/.local/share/kiro-cli/data.sqlite3",
                     "/home/agent/.local", "/home/agent/.local/share", "/home/agent/.kiro/settings",

@@ -195,14 +195,14 @@ class Pod:
     and the S3 tools' own folder are temporary folders, the endpoint is the test server."""
 
     def __init__(self, plugin, tmp_path, bucket, name="pod-a", key=ACCESS_KEY, secret=SECRET_KEY, interval=60,
-                 paths=None, s3_extra=None, home=None):
+                 paths=None, s3_extra=None, home=None, top=None):
         s3 = {"enabled": True, "bucket": bucket.name, "prefix": "team/a", "region": "us-east-1",
               "endpoint": "http://minio.storage.svc:9000", "credentialsSecret": "s3-keys",
               "syncIntervalSeconds": interval, **(s3_extra or {})}
         agent = {"plugin": plugin, "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]}, "persistence": {"s3": s3}}
         if paths is not None:
             agent["persistence"]["paths"] = paths
-        self.deployment = render(agent)
+        self.deployment = render(agent, top)
         spec = self.deployment["spec"]["template"]["spec"]
         self.containers = {c["name"]: c for c in spec["initContainers"]}
         assert self.containers["backup"]["restartPolicy"] == "Always", "backup must be a native sidecar"
@@ -555,9 +555,9 @@ def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, 
     deployment = render({"plugin": "codex", "discord": {"botToken": "t", "allowedChannels": ["123456789012345678"]},
                          "persistence": {"s3": {"enabled": True, "bucket": s3.name, "region": "eu-west-1"}}})
     pod_spec = deployment["spec"]["template"]["spec"]
-    assert deployment["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "agent-broker"
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "openab"
     agent = pod_spec["containers"][0]
-    assert agent["name"] == "agent-broker"
+    assert agent["name"] == "openab"
     assert {m["name"] for m in agent["volumeMounts"]} == {"config", "home", "tmp"}
     assert not any(e["name"].startswith(("AWS_", "RCLONE_")) for e in agent["env"])
     assert "envFrom" not in agent
