@@ -22,7 +22,7 @@ impl Plugin for Copilot {
         PluginInfo::new(
             "copilot",
             env!("CARGO_PKG_VERSION"),
-            "GitHub Copilot CLI in ACP mode (log in with copilot login, or COPILOT_GITHUB_TOKEN in secretEnv)",
+            "GitHub Copilot CLI in ACP mode (token login: COPILOT_GITHUB_TOKEN in secretEnv)",
             &["copilot"],
         )
     }
