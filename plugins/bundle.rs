@@ -5,8 +5,8 @@
 //! `cargo run -p compose --example bundle`). It loads each plugin with compose's own host, asks it
 //! for its info, and writes into OUT_DIR:
 //! - `bundled.rs`, the table compose compiles in (`plugin::BUNDLED`): each plugin's file, sha256,
-//!   name, version, summary and commands, so which plugin claims a command is known without
-//!   compiling any plugin;
+//!   name, version, summary, commands and interface version, so which plugin claims a command (and
+//!   what `compose plugin list` shows) is known without compiling any plugin;
 //! - `precompiled/<name>.x86_64-linux.cwasm`, the plugin compiled ahead of time by Cranelift with
 //!   compose's exact engine settings (`plugin::runtime::engine_config`) for baseline x86_64 (no CPU
 //!   feature beyond SSE2, so it runs on any x86_64 machine). At run time wasmtime checks it against
@@ -40,6 +40,7 @@ fn main() {
             table,
             "    Bundled {{\n        file: {file_name:?},\n        sha256: {sha:?},\n        name: {name:?},\n        \
              version: {version:?},\n        summary: {summary:?},\n        commands: &{commands:?},\n        \
+             interface: Interface::{interface:?},\n        \
              wasm: include_bytes!({file_name:?}),\n        \
              native: if cfg!(all(target_arch = \"x86_64\", target_os = \"linux\")) {{\n            \
              include_bytes!({native:?})\n        }} else {{\n            &[]\n        }},\n    }},\n",
@@ -48,6 +49,7 @@ fn main() {
             version = info.version,
             summary = info.summary,
             commands = info.commands,
+            interface = plugin.interface,
         );
     }
     table.push_str("]\n");

@@ -3,11 +3,12 @@
 &[
     Bundled {
         file: "kiro.wasm",
-        sha256: "b7b5e2b329b14dc5a7b17806d00e429e2dd0a4664072ab840d02cae9a2d5391a",
+        sha256: "5652c6c57ee57003cbcd6d25a7a38794d3b841c72608aadc9c60a5e7dbd00154",
         name: "kiro",
-        version: "0.1.0",
+        version: "0.2.0",
         summary: "kiro-cli (Kiro) over ACP",
         commands: &["kiro-cli"],
+        interface: Interface::V0_2,
         wasm: include_bytes!("kiro.wasm"),
         native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             include_bytes!("precompiled/kiro.x86_64-linux.cwasm")
@@ -17,11 +18,12 @@
     },
     Bundled {
         file: "claude.wasm",
-        sha256: "002022415f2d337de29f378151ce7682f0691babf1872fbb2f78130cc6187915",
+        sha256: "7815fc1aa993fab367553a6de03aae6667fc2df0f90737d7a9196a22087857fe",
         name: "claude",
-        version: "0.1.0",
+        version: "0.2.0",
         summary: "Claude Code through claude-agent-acp",
         commands: &["claude-agent-acp"],
+        interface: Interface::V0_2,
         wasm: include_bytes!("claude.wasm"),
         native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             include_bytes!("precompiled/claude.x86_64-linux.cwasm")
@@ -31,11 +33,12 @@
     },
     Bundled {
         file: "codex.wasm",
-        sha256: "1df82c7eaa929c95f91ef8177f6c8737010a9ce88a0f1867aab0bf54974f6300",
+        sha256: "881cf4f75cb740675ad2925ec5965c495d91136ff2a6bb3e0ccc3e15f19bd84a",
         name: "codex",
-        version: "0.1.0",
+        version: "0.2.0",
         summary: "OpenAI Codex through codex-acp",
         commands: &["codex-acp"],
+        interface: Interface::V0_2,
         wasm: include_bytes!("codex.wasm"),
         native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             include_bytes!("precompiled/codex.x86_64-linux.cwasm")
@@ -45,14 +48,60 @@
     },
     Bundled {
         file: "gemini.wasm",
-        sha256: "af7cad6432ea04e7d088d49fe6bd6b4a0c67494d1b5e76239f78e7c0a2576106",
+        sha256: "4361954ac48222fce13aa553e19ecd7254bd90b22d0710a99e70e8011c924d60",
         name: "gemini",
-        version: "0.1.1",
+        version: "0.2.0",
         summary: "Google's Gemini CLI in ACP mode",
         commands: &["gemini"],
+        interface: Interface::V0_2,
         wasm: include_bytes!("gemini.wasm"),
         native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             include_bytes!("precompiled/gemini.x86_64-linux.cwasm")
+        } else {
+            &[]
+        },
+    },
+    Bundled {
+        file: "copilot.wasm",
+        sha256: "eedd8eb60af64f60c9b0eda36f1998577ca5d96de482eb7647b2bbc6b9f86e53",
+        name: "copilot",
+        version: "0.2.0",
+        summary: "GitHub Copilot CLI in ACP mode (token login: COPILOT_GITHUB_TOKEN in secretEnv)",
+        commands: &["copilot"],
+        interface: Interface::V0_2,
+        wasm: include_bytes!("copilot.wasm"),
+        native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            include_bytes!("precompiled/copilot.x86_64-linux.cwasm")
+        } else {
+            &[]
+        },
+    },
+    Bundled {
+        file: "opencode.wasm",
+        sha256: "3b8e6f23587142963dd37e969ccecbcd76e625b3a4d3cd66644d905ebd87c0ad",
+        name: "opencode",
+        version: "0.2.0",
+        summary: "opencode in ACP mode",
+        commands: &["opencode"],
+        interface: Interface::V0_2,
+        wasm: include_bytes!("opencode.wasm"),
+        native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            include_bytes!("precompiled/opencode.x86_64-linux.cwasm")
+        } else {
+            &[]
+        },
+    },
+    Bundled {
+        file: "cursor.wasm",
+        sha256: "482b96f8d870dacfe58bcb478a1cc9b6422cdf8074662e0b487eb89bdc37def6",
+        name: "cursor",
+        version: "0.2.0",
+        summary: "Cursor Agent CLI in ACP mode",
+        commands: &["cursor-agent"],
+        interface: Interface::V0_2,
+        wasm: include_bytes!("cursor.wasm"),
+        native: if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            include_bytes!("precompiled/cursor.x86_64-linux.cwasm")
         } else {
             &[]
         },

@@ -28,13 +28,15 @@ fn the_table_says_what_each_bundled_plugin_says() {
         let options = PluginOptions { files: vec![file], no_bundled: true, ..PluginOptions::default() };
         let loaded = Plugins::load(&options).unwrap();
         let info = &loaded.iter().next().unwrap().info;
+        let interface = loaded.iter().next().unwrap().interface;
         assert_eq!(
-            (bundled.name, bundled.version, bundled.summary, bundled.commands.to_vec()),
+            (bundled.name, bundled.version, bundled.summary, bundled.commands.to_vec(), bundled.interface),
             (
                 info.name.as_str(),
                 info.version.as_str(),
                 info.summary.as_str(),
-                info.commands.iter().map(String::as_str).collect()
+                info.commands.iter().map(String::as_str).collect(),
+                interface
             ),
             "plugins/bundled.rs is out of date for {}: run plugins/build",
             bundled.file

@@ -1,4 +1,5 @@
-//! Plugins: the bundled four, a new one from the author's guide, and every way a plugin can be bad.
+//! Plugins: the bundled seven on both bot lines, a new one from the author's guide, one built for
+//! interface 0.1.0, and every way a plugin can be bad.
 
 mod common;
 use common::*;
@@ -23,40 +24,117 @@ fn assert_plugin_error(mode: &str, expected: &[&str]) {
     assert_input_error(&run, &all);
 }
 
+/// Renders one agent `a` served by `plugin` on `line` (S3 persistence on, so the persisted paths show)
+/// with `extra` YAML under the agent.
+fn render_on(line: &str, plugin: &str, extra: &str) -> Run {
+    let (_d, file) = values_file(&format!(
+        "bot: {{line: {line}}}\nagents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    discord: {{botToken: t, allowAllChannels: true}}\n    persistence: {{s3: {{enabled: true, bucket: logins}}}}\n{extra}"
+    ));
+    compose(&["-f", &file])
+}
+
+/// Agent `a`'s pod spec and config.toml.
+fn pod_and_config(run: &Run) -> (serde_yaml::Value, String) {
+    let docs = documents(&run.stdout);
+    let pod = find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"].clone();
+    let config = find(&docs, "ConfigMap", "agent-broker-a")["data"]["config.toml"].as_str().unwrap().to_string();
+    (pod, config)
+}
+
+fn env_value<'a>(container: &'a serde_yaml::Value, name: &str) -> Option<&'a str> {
+    container["env"].as_sequence()?.iter().find(|e| e["name"].as_str() == Some(name))?["value"].as_str()
+}
+
+/// Environment variables a plugin sets, as (name, value).
+type PluginEnv = &'static [(&'static str, &'static str)];
+
+/// What the bundled plugins give on each bot line, from openab v0.8.2's Dockerfiles, workflow and
+/// docs and agent-broker's at dd7e1ca (each plugin's source cites them): (plugin, bot line, image as
+/// it runs, $HOME, env the plugin sets). copilot, opencode and cursor have no agent-broker image.
+const BUNDLED_IMAGES: [(&str, &str, &str, &str, PluginEnv); 11] = [
+    ("kiro", "openab", "ghcr.io/openabdev/openab:0.8.2", "/home/agent", &[]),
+    ("kiro", "agent-broker", "ghcr.io/thepagent/agent-broker:dd7e1ca", "/home/agent", &[]),
+    (
+        "claude",
+        "openab",
+        "ghcr.io/openabdev/openab-claude:0.8.2",
+        "/home/node",
+        &[("CLAUDE_CODE_EXECUTABLE", "/usr/local/bin/claude")],
+    ),
+    ("claude", "agent-broker", "ghcr.io/thepagent/agent-broker-claude:dd7e1ca", "/home/agent", &[]),
+    ("codex", "openab", "ghcr.io/openabdev/openab-codex:0.8.2", "/home/node", &[]),
+    ("codex", "agent-broker", "ghcr.io/thepagent/agent-broker-codex:dd7e1ca", "/home/agent", &[]),
+    ("gemini", "openab", "ghcr.io/openabdev/openab-gemini:0.8.2", "/home/node", &[("NO_BROWSER", "true")]),
+    (
+        "gemini",
+        "agent-broker",
+        "ghcr.io/thepagent/agent-broker-gemini:dd7e1ca",
+        "/home/agent",
+        &[("NO_BROWSER", "true")],
+    ),
+    ("copilot", "openab", "ghcr.io/openabdev/openab-copilot:0.8.2", "/home/node", &[]),
+    ("opencode", "openab", "ghcr.io/openabdev/openab-opencode:0.8.2", "/home/node", &[]),
+    ("cursor", "openab", "ghcr.io/openabdev/openab-cursor:0.8.2", "/home/agent", &[]),
+];
+
+/// The same on both lines: (plugin, config.toml's command and args, the persisted paths as the
+/// restore script gets them: kind, path, the disposable paths inside it).
+const BUNDLED_COMMANDS: [(&str, &str, &str); 7] = [
+    (
+        "kiro",
+        "command = \"kiro-cli\"\nargs = [\"acp\", \"--trust-all-tools\"]",
+        "d .local/share/kiro-cli\nd .kiro/settings\nd .kiro/steering\nd .kiro/skills",
+    ),
+    (
+        "claude",
+        "command = \"claude-agent-acp\"\nargs = []",
+        "f .claude.json\nd .claude cache debug statsig shell-snapshots todos",
+    ),
+    ("codex", "command = \"codex-acp\"\nargs = []", "d .codex log"),
+    ("gemini", "command = \"gemini\"\nargs = [\"--acp\"]", "d .gemini tmp"),
+    ("copilot", "command = \"copilot\"\nargs = [\"--acp\", \"--stdio\"]", "d .copilot logs\nd .config/gh"),
+    ("opencode", "command = \"opencode\"\nargs = [\"acp\"]", "d .local/share/opencode log\nd .config/opencode"),
+    ("cursor", "command = \"cursor-agent\"\nargs = [\"acp\"]", "d .cursor"),
+];
+
 #[test]
-fn bundled_plugins_fill_in_command_args_home_and_paths() {
-    for (plugin, command, args, image, paths) in [
-        (
-            "kiro",
-            "kiro-cli",
-            "[\"acp\", \"--trust-all-tools\"]",
-            "ghcr.io/thepagent/agent-broker:",
-            "d .local/share/kiro-cli\nd .kiro/settings\nd .kiro/steering",
-        ),
-        (
-            "claude",
-            "claude-agent-acp",
-            "[]",
-            "ghcr.io/thepagent/agent-broker-claude:",
-            "f .claude.json\nd .claude cache debug statsig shell-snapshots todos",
-        ),
-        ("codex", "codex-acp", "[]", "ghcr.io/thepagent/agent-broker-codex:", "d .codex log"),
-        ("gemini", "gemini", "[\"--acp\"]", "ghcr.io/thepagent/agent-broker-gemini:", "d .gemini tmp"),
-    ] {
-        let (_d, file) = values_file(&format!(
-            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {plugin}\n    discord: {{botToken: t, allowAllChannels: true}}\n    persistence: {{s3: {{enabled: true, bucket: logins}}}}\n"
-        ));
-        let run = compose(&["-f", &file]);
-        assert_eq!(run.code, 0, "{plugin}: {}", run.stderr);
-        let docs = documents(&run.stdout);
-        let config = find(&docs, "ConfigMap", "agent-broker-a")["data"]["config.toml"].as_str().unwrap().to_string();
-        assert!(config.contains(&format!("command = \"{command}\"\nargs = {args}\n")), "{plugin}: {config}");
-        let pod = &find(&docs, "Deployment", "agent-broker-a")["spec"]["template"]["spec"];
-        assert!(pod["containers"][0]["image"].as_str().unwrap().starts_with(image), "{plugin}");
-        assert_eq!(pod["containers"][0]["env"][0]["value"].as_str(), Some("/home/agent"), "{plugin}: HOME");
-        let restore_env = pod["initContainers"][0]["env"].as_sequence().unwrap();
-        let persisted = restore_env.iter().find(|e| e["name"].as_str() == Some("PERSIST_PATHS")).unwrap();
-        assert_eq!(persisted["value"].as_str(), Some(paths), "{plugin}");
+fn every_bundled_plugin_answers_for_both_bot_lines() {
+    for (plugin, line, image, home, env) in BUNDLED_IMAGES {
+        let run = render_on(line, plugin, "");
+        assert_eq!(run.code, 0, "{plugin} on {line}: {}", run.stderr);
+        let (pod, config) = pod_and_config(&run);
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"].as_str(), Some(image), "{plugin} on {line}");
+        assert_eq!(env_value(container, "HOME"), Some(home), "{plugin} on {line}");
+        for (name, value) in env {
+            assert_eq!(env_value(container, name), Some(*value), "{plugin} on {line}: {name}");
+        }
+        if line == "openab" {
+            // openab starts the CLI with a cleared environment: the plugin's env reaches it only by name.
+            for (name, _) in env {
+                assert!(config.contains(&format!("{name} = ")), "{plugin}: {name} must reach the CLI: {config}");
+            }
+        }
+        let (_, command, persisted) = BUNDLED_COMMANDS.iter().find(|(p, ..)| *p == plugin).unwrap();
+        assert!(config.contains(&format!("{command}\n")), "{plugin} on {line}: {config}");
+        let restore = &pod["initContainers"][0];
+        assert_eq!(env_value(restore, "PERSIST_PATHS"), Some(*persisted), "{plugin} on {line}");
+    }
+}
+
+#[test]
+fn copilot_opencode_and_cursor_refuse_the_agent_broker_line_without_an_image() {
+    for (plugin, cli) in [("copilot", "copilot"), ("opencode", "opencode"), ("cursor", "cursor-agent")] {
+        let run = render_on("agent-broker", plugin, "");
+        let message =
+            format!("no agent-broker image ships {cli}; deploy openab (bot.line: openab) or set image.repository");
+        assert_input_error(&run, &[&format!("{plugin}.wasm (bundled)"), "agents.a", &message]);
+        // An image of the operator's own runs it, as agent-broker's images ran: HOME /home/agent.
+        let own = render_on("agent-broker", plugin, "    image: {repository: registry.example.com/me/agent}\n");
+        assert_eq!(own.code, 0, "{plugin}: {}", own.stderr);
+        let (pod, _) = pod_and_config(&own);
+        assert_eq!(pod["containers"][0]["image"].as_str(), Some("registry.example.com/me/agent:dd7e1ca"), "{plugin}");
+        assert_eq!(env_value(&pod["containers"][0], "HOME"), Some("/home/agent"), "{plugin}");
     }
 }
 
@@ -67,35 +145,82 @@ fn a_plugin_is_chosen_by_the_command_it_claims() {
     );
     let run = compose(&["-f", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("agent-broker.dev/plugin: gemini@0.1.1"));
+    assert!(run.stdout.contains("agent-broker.dev/plugin: gemini@0.2.0"));
     assert!(run.stdout.contains("GEMINI.md") || run.stdout.contains("NO_BROWSER"));
 }
 
+/// Values with one agent `g` running goose, on `line`, with `extra` YAML under the agent.
+fn goose_agent(line: &str, extra: &str) -> (tempfile::TempDir, String) {
+    values_file(&format!(
+        "bot: {{line: {line}}}\nagents:\n  kiro: {{enabled: false}}\n  g:\n    command: goose\n    discord: {{botToken: t, allowAllChannels: true}}\n    agentsMd: hi\n{extra}"
+    ))
+}
+
 #[test]
-fn a_new_plugin_from_the_guide_is_picked_up_with_plugin_and_nothing_else() {
-    let (_d, file) = values_file(
-        "agents:\n  kiro: {enabled: false}\n  oc:\n    command: opencode\n    discord: {botToken: t, allowAllChannels: true}\n    agentsMd: hi\n",
-    );
+fn the_guides_plugin_is_picked_up_with_plugin_and_gives_an_image_and_tag_per_bot_line() {
+    let (_d, file) = goose_agent("openab", "");
     let without = compose(&["-f", &file]);
-    assert_input_error(&without, &["agents.oc", "no loaded plugin claims the command `opencode`"]);
-    let run = compose(&["-f", &file, "--plugin", &test_plugin("opencode")]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let docs = documents(&run.stdout);
-    let pod = &find(&docs, "Deployment", "agent-broker-oc")["spec"]["template"]["spec"];
-    assert!(pod["containers"][0]["image"].as_str().unwrap().starts_with("ghcr.io/example/agent-broker-opencode:"));
-    let mounts = pod["containers"][0]["volumeMounts"].as_sequence().unwrap();
-    assert!(mounts.iter().any(|m| m["mountPath"].as_str() == Some("/home/agent/AGENTS.md")));
-    let config = find(&docs, "ConfigMap", "agent-broker-oc")["data"]["config.toml"].as_str().unwrap().to_string();
-    assert!(config.contains("command = \"opencode\"\nargs = [\"acp\"]"), "{config}");
+    assert_input_error(&without, &["agents.g", "no loaded plugin claims the command `goose`"]);
+    let goose = test_plugin("goose");
+    for (line, extra, image) in [
+        ("openab", "", "ghcr.io/example/openab-goose:1.9.0-0.8.2"),
+        ("agent-broker", "", "ghcr.io/example/agent-broker-goose:1.9.0-dd7e1ca"),
+        // The operator's tag wins over the plugin's.
+        ("openab", "    image: {tag: \"2.0\"}\n", "ghcr.io/example/openab-goose:2.0"),
+    ] {
+        let (_d, file) = goose_agent(line, extra);
+        let run = compose(&["-f", &file, "--plugin", &goose]);
+        assert_eq!(run.code, 0, "{line}: {}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{line}: {}", run.stderr);
+        let docs = documents(&run.stdout);
+        let pod = &find(&docs, "Deployment", "agent-broker-g")["spec"]["template"]["spec"];
+        assert_eq!(pod["containers"][0]["image"].as_str(), Some(image), "{line}");
+        let mounts = pod["containers"][0]["volumeMounts"].as_sequence().unwrap();
+        assert!(mounts.iter().any(|m| m["mountPath"].as_str() == Some("/home/agent/.goosehints")));
+        let config = find(&docs, "ConfigMap", "agent-broker-g")["data"]["config.toml"].as_str().unwrap().to_string();
+        assert!(config.contains("command = \"goose\"\nargs = [\"acp\"]"), "{config}");
+    }
+}
+
+/// A plugin built for 0.1.0 (tests/plugins/opencode, bindings straight from wit/since_v0.1.0) is
+/// not told the bot line: it renders on both, and on openab compose warns when its image would run
+/// under openab's version as tag.
+#[test]
+fn a_plugin_built_for_interface_0_1_0_renders_on_both_lines() {
+    let old = test_plugin("opencode");
+    let warning = "plugin `opencode` uses interface 0.1.0 and its image `ghcr.io/example/agent-broker-opencode` is \
+                   used with tag `0.8.2`; set image.tag or update the plugin";
+    for (line, extra, image, warned) in [
+        ("openab", "", "ghcr.io/example/agent-broker-opencode:0.8.2", true),
+        ("openab", "    image: {tag: \"1.0\"}\n", "ghcr.io/example/agent-broker-opencode:1.0", false),
+        (
+            "openab",
+            "    image: {repository: registry.example.com/me/opencode}\n",
+            "registry.example.com/me/opencode:0.8.2",
+            false,
+        ),
+        ("agent-broker", "", "ghcr.io/example/agent-broker-opencode:dd7e1ca", false),
+    ] {
+        let (_d, file) = values_file(&format!(
+            "bot: {{line: {line}}}\nagents:\n  kiro: {{enabled: false}}\n  oc:\n    plugin: {old}\n    discord: {{botToken: t, allowAllChannels: true}}\n{extra}"
+        ));
+        let run = compose(&["-f", &file]);
+        assert_eq!(run.code, 0, "{line} {extra}: {}", run.stderr);
+        let docs = documents(&run.stdout);
+        let container = &find(&docs, "Deployment", "agent-broker-oc")["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"].as_str(), Some(image));
+        assert_eq!(env_value(container, "HOME"), Some("/home/agent"));
+        assert_eq!(run.stderr.contains(warning), warned, "{line} {extra}: {}", run.stderr);
+    }
 }
 
 #[test]
 fn plugin_dir_loads_every_wasm_file_in_it() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(test_plugin("opencode"), dir.path().join("opencode.wasm")).unwrap();
+    std::fs::copy(test_plugin("goose"), dir.path().join("goose.wasm")).unwrap();
     let run = compose(&["plugin", "list", "--plugin-dir", dir.path().to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for name in ["kiro", "claude", "codex", "gemini", "opencode"] {
+    for name in ["kiro", "claude", "codex", "gemini", "copilot", "opencode", "cursor", "goose"] {
         assert!(run.stdout.lines().any(|l| l.starts_with(name)), "{name} missing:\n{}", run.stdout);
     }
 }
@@ -126,11 +251,75 @@ fn plugin_list_inspect_and_check() {
     assert_eq!(described["defaults"]["persist"][0]["path"].as_str(), Some(".claude.json"));
     assert_eq!(described["defaults"]["persist"][0]["kind"].as_str(), Some("file"));
     assert_eq!(described["defaults"]["loginCommand"].as_str(), Some("claude auth login"));
-    for bundled in ["kiro", "claude", "codex", "gemini"] {
+    for bundled in ["kiro", "claude", "codex", "gemini", "copilot", "opencode", "cursor"] {
         let check = compose(&["plugin", "check", &format!("plugins/{bundled}.wasm")]);
         assert_eq!(check.code, 0, "{bundled}: {}", check.stderr);
         assert!(check.stdout.contains("ok:"), "{}", check.stdout);
     }
+}
+
+/// The INTERFACE column of `compose plugin list`, by plugin name.
+fn listed_interfaces(list: &str) -> Vec<(String, String)> {
+    let mut rows = list.lines().map(|l| l.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(rows.next().unwrap()[..3], ["NAME", "VERSION", "INTERFACE"], "{list}");
+    rows.map(|cells| (cells[0].to_string(), cells[2].to_string())).collect()
+}
+
+#[test]
+fn plugin_list_shows_each_plugins_interface_version() {
+    let run = compose(&["plugin", "list", "--plugin", &test_plugin("opencode"), "--plugin", &test_plugin("goose")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected: Vec<(String, String)> = [
+        ("kiro", "0.2.0"),
+        ("claude", "0.2.0"),
+        ("codex", "0.2.0"),
+        ("gemini", "0.2.0"),
+        ("copilot", "0.2.0"),
+        // The 0.1.0 file replaces the bundled opencode.
+        ("opencode", "0.1.0"),
+        ("cursor", "0.2.0"),
+        ("goose", "0.2.0"),
+    ]
+    .map(|(name, interface)| (name.to_string(), interface.to_string()))
+    .to_vec();
+    assert_eq!(listed_interfaces(&run.stdout), expected, "{}", run.stdout);
+}
+
+#[test]
+fn plugin_check_reports_the_interface_and_the_answer_and_warnings_for_each_bot_line() {
+    for (plugin, expected) in [
+        (
+            test_plugin("opencode"),
+            [
+                "plugin `opencode` 0.1.0 uses interface 0.1.0 (agent-broker:compose-plugin@0.1.0)",
+                "openab 0.8.2: image ghcr.io/example/agent-broker-opencode:0.8.2, command `opencode acp`, home \
+                 /home/agent, persisted: .local/share/opencode/, .config/opencode/",
+                "warning: openab 0.8.2: plugin `opencode` uses interface 0.1.0",
+                "agent-broker dd7e1ca: image ghcr.io/example/agent-broker-opencode:dd7e1ca",
+            ],
+        ),
+        (
+            "plugins/copilot.wasm".to_string(),
+            [
+                "plugin `copilot` 0.2.0 uses interface 0.2.0 (agent-broker:compose-plugin@0.2.0)",
+                "openab 0.8.2: image ghcr.io/openabdev/openab-copilot:0.8.2, command `copilot --acp --stdio`, home \
+                 /home/node, persisted: .copilot/, .config/gh/",
+                "agent-broker dd7e1ca: rejected: no agent-broker image ships copilot",
+                "ok: 3 sample agents answered on each bot line",
+            ],
+        ),
+    ] {
+        let run = compose(&["plugin", "check", &plugin]);
+        assert_eq!(run.code, 0, "{plugin}: {}", run.stderr);
+        for text in expected {
+            assert!(run.stdout.contains(text), "{plugin}: no {text:?} in:\n{}", run.stdout);
+        }
+    }
+    // The warnings of the values' agents too, not only at render.
+    let (_d, file) = misbehave("warn");
+    let run = compose(&["plugin", "check", &test_plugin("misbehaving"), "-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("warning: agents.bad: this plugin has a warning over two lines"), "{}", run.stdout);
 }
 
 // ---- bad plugins: exit 2, nothing on stdout, the plugin file and the agent named ----
@@ -158,7 +347,7 @@ fn a_component_of_another_world_is_rejected() {
         &run,
         &[
             "stranger.wasm",
-            "does not export `agent-broker:compose-plugin/cli-plugin@0.1.0`",
+            "does not export `agent-broker:compose-plugin/cli-plugin@0.2.0`",
             "example:greeter/greet@1.0.0",
         ],
     );
@@ -167,7 +356,7 @@ fn a_component_of_another_world_is_rejected() {
 #[test]
 fn a_plugin_of_another_interface_version_is_rejected_with_both_versions() {
     let run = compose(&["plugin", "check", &test_plugin("future")]);
-    assert_input_error(&run, &["future.wasm", "speaks plugin interface 0.2.0; this compose speaks 0.1.0"]);
+    assert_input_error(&run, &["future.wasm", "built for interface 0.3.0; this compose speaks 0.1.0 and 0.2.0"]);
 }
 
 #[test]
@@ -636,6 +825,24 @@ fn an_image_that_is_not_a_bare_repository_is_refused() {
 }
 
 #[test]
+fn an_image_tag_that_is_not_a_tag_is_refused() {
+    let too_long = "a".repeat(129);
+    for tag in ["1.0:latest", "-rc", ".hidden", "two words", "x@sha256", "ü", too_long.as_str()] {
+        assert_answer_refused(&format!(r#"{{"imageTag": "{tag}"}}"#), "", &["its image tag", "is not a tag"]);
+    }
+    // The longest and the oddest tag the grammar allows are taken as they are.
+    for tag in ["_v1.2-rc.3_x", &"a".repeat(128)] {
+        let (_d, file) = values_file(&format!(
+            "agents:\n  kiro: {{enabled: false}}\n  a:\n    plugin: {}\n    env: {{MISBEHAVE: echo, ANSWER: '{{\"imageTag\": \"{tag}\"}}'}}\n    discord: {{botToken: t, allowAllChannels: true}}\n",
+            test_plugin("misbehaving")
+        ));
+        let run = compose(&["-f", &file]);
+        assert_eq!(run.code, 0, "{tag}: {}", run.stderr);
+        assert!(run.stdout.contains(&format!("image: ghcr.io/example/misbehaving:{tag}\n")), "{tag}");
+    }
+}
+
+#[test]
 fn a_plugin_that_rejects_an_agent_without_a_reason_is_an_error() {
     let (_d, file) = misbehave("reject-silently");
     assert_input_error(&compose(&["-f", &file]), &["misbehaving.wasm", "agents.bad", "without saying why"]);
@@ -645,11 +852,18 @@ fn a_plugin_that_rejects_an_agent_without_a_reason_is_an_error() {
 
 // ---- the author's path ----
 
+/// schemas/plugin.wit is the newest interface, the one the SDK builds for: a copy of its
+/// `wit/since_v<version>`, whose package version is the SDK's own (`compose plugin new` writes that
+/// version into a new plugin's Cargo.toml).
 #[test]
 fn the_sdk_carries_the_same_wit_as_the_schema() {
     let schema = std::fs::read_to_string(repo().join("schemas/plugin.wit")).unwrap();
-    let sdk = std::fs::read_to_string(repo().join("crates/plugin-sdk/wit/plugin.wit")).unwrap();
-    assert!(schema == sdk, "crates/plugin-sdk/wit/plugin.wit differs from schemas/plugin.wit: copy it over");
+    let manifest = std::fs::read_to_string(repo().join("crates/plugin-sdk/Cargo.toml")).unwrap();
+    let version = manifest.lines().find_map(|l| l.strip_prefix("version = ")).unwrap().trim_matches('"');
+    let newest = format!("crates/plugin-sdk/wit/since_v{version}/plugin.wit");
+    let sdk = std::fs::read_to_string(repo().join(&newest)).unwrap();
+    assert!(schema == sdk, "{newest} differs from schemas/plugin.wit: copy it over");
+    assert!(sdk.contains(&format!("\npackage agent-broker:compose-plugin@{version};\n")), "{newest}");
 }
 
 /// Runs `program args` in `dir`; panics with its output when it fails.

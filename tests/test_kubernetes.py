@@ -41,7 +41,7 @@ def test_seed_ci_loop_renders_valid_manifests(compose, cmd):
     config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "agent-broker-test")
     assert f'command = "{cmd}"' in config["data"]["config.toml"]
     assert "args = []" in config["data"]["config.toml"], "--set args={} means no arguments"
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].startswith("ghcr.io/thepagent/agent-broker")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].startswith("ghcr.io/openabdev/openab")
     assert_valid(docs)
 
 

@@ -386,10 +386,10 @@ fn release_names_are_dns_labels_of_at_most_53_characters() {
 
 #[test]
 fn an_unknown_plugin_name_lists_the_loaded_plugins() {
-    let (_d, file) = values_file(&agent("").replace("plugin: kiro", "plugin: opencode"));
+    let (_d, file) = values_file(&agent("").replace("plugin: kiro", "plugin: goose"));
     assert_input_error(
         &compose(&["-f", &file]),
-        &["agents.demo.plugin", "no plugin named `opencode`", "kiro (commands: kiro-cli)"],
+        &["agents.demo.plugin", "no plugin named `goose`", "kiro (commands: kiro-cli)"],
     );
 }
 

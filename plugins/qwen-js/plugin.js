@@ -1,7 +1,7 @@
-// compose plugin for Qwen Code, in plain JavaScript (componentize-js): a third party needs
-// nothing but schemas/plugin.wit. Qwen Code is a fork of Gemini CLI: its login and settings live
-// in ~/.qwen (oauth_creds.json, settings.json), it reads QWEN.md, and speaks ACP with
-// --experimental-acp.
+// compose plugin for Qwen Code, in plain JavaScript (componentize-js), built for interface 0.1.0:
+// a third party needs nothing but the interface's WIT file. Qwen Code is a fork of Gemini CLI: its
+// login and settings live in ~/.qwen (oauth_creds.json, settings.json), it reads QWEN.md, and
+// speaks ACP with --experimental-acp.
 
 export const cliPlugin = {
   info() {

@@ -5,7 +5,6 @@ use crate::layout::Target;
 use crate::plugin::answer::Kind;
 use crate::plugin::runtime::default_cache_dir;
 use crate::plugin::{Answer, PluginOptions, Plugins};
-use crate::values::path::YamlPath;
 use crate::values::set::Flag;
 use crate::values::{self, Input, Values};
 use crate::{emit, modes, rules};
@@ -107,8 +106,9 @@ pub enum PluginCommand {
         #[command(flatten)]
         plugins: PluginArgs,
     },
-    /// Load a plugin file, call it with sample agents and with the agents of the values files
-    /// that use it, and check everything it returns as render does; prints the limits it enforces.
+    /// Load a plugin file, call it with sample agents on each bot line and with the agents of the
+    /// values files that use it, and check everything it returns as render does; prints its
+    /// interface version, its answers, its warnings and the limits it enforces.
     Check {
         /// The .wasm file to check.
         file: PathBuf,
@@ -304,12 +304,13 @@ fn plugin(command: PluginCommand) -> Result<Output> {
     match command {
         PluginCommand::List(args) => {
             let plugins = Plugins::load(&args.options())?;
-            let rows: Vec<[String; 5]> = plugins
+            let rows: Vec<[String; 6]> = plugins
                 .iter()
                 .map(|p| {
                     [
                         p.info.name.clone(),
                         p.info.version.clone(),
+                        p.interface.version().to_string(),
                         p.origin.to_string(),
                         p.info.commands.join(","),
                         p.info.summary.clone(),
@@ -317,7 +318,7 @@ fn plugin(command: PluginCommand) -> Result<Output> {
                 })
                 .collect();
             Ok(Output {
-                stdout: table(["NAME", "VERSION", "SOURCE", "COMMANDS", "SUMMARY"], &rows),
+                stdout: table(["NAME", "VERSION", "INTERFACE", "SOURCE", "COMMANDS", "SUMMARY"], &rows),
                 ..Output::default()
             })
         }
@@ -334,7 +335,13 @@ fn plugin(command: PluginCommand) -> Result<Output> {
             let described = describe(p, &answer);
             Ok(Output { stdout: emit::to_document(&described), ..Output::default() })
         }
-        PluginCommand::Check { file, values } => check(&file, &values),
+        PluginCommand::Check { file, values: files } => {
+            let inputs: Vec<Input> = files.iter().map(|f| Input::File(f.clone())).collect();
+            let values = if files.is_empty() { None } else { Some(Values::load(&inputs, read_stdin)?) };
+            let shown = files.join(", ");
+            let report = crate::plugin::check::check(&file, values.as_ref().map(|v| (v, shown.as_str())))?;
+            Ok(Output { stdout: report.join("\n") + "\n", ..Output::default() })
+        }
         PluginCommand::New { name, lang } => {
             let written = crate::plugin::scaffold::write(&name, lang, std::path::Path::new("."))?;
             Ok(Output { stdout: written, ..Output::default() })
@@ -342,98 +349,11 @@ fn plugin(command: PluginCommand) -> Result<Output> {
     }
 }
 
-/// Loads, calls with sample agents and with the agents of `values_files` that use the plugin, and
-/// checks every answer with the same check as a render; a plugin that passes renders.
-fn check(file: &std::path::Path, values_files: &[String]) -> Result<Output> {
-    let options = PluginOptions { no_bundled: true, cache_dir: default_cache_dir(), ..PluginOptions::default() };
-    let mut plugins = Plugins::load(&options)?;
-    let p = plugins.by_path(file)?;
-    let source = file.display().to_string();
-    let samples = [
-        json!({}),
-        json!({"command": p.info.commands.first().cloned().unwrap_or_default()}),
-        json!({"image": {"tag": "1.2.3"}, "env": {"A": "b"}, "secretEnv": {"API_KEY": "k"}, "agentsMd": "# Rules"}),
-    ];
-    let mut report = vec![format!(
-        "{source}: plugin `{}` {} speaks agent-broker:compose-plugin@{}",
-        p.info.name,
-        p.info.version,
-        crate::plugin::runtime::INTERFACE_VERSION
-    )];
-    for sample in &samples {
-        let first = p.defaults("example", sample, "agents.example", &Target::default())?;
-        let again = p.defaults("example", sample, "agents.example", &Target::default())?;
-        if describe(p, &first) != describe(p, &again) {
-            return Err(Error::input(
-                &source,
-                "",
-                "gives different answers for the same values; a plugin must be deterministic",
-            ));
-        }
-    }
-    report.push(format!("ok: {} sample agents answered and every answer passed the checks", samples.len()));
-    if !values_files.is_empty() {
-        report.extend(check_agents(p, values_files)?);
-    }
-    if p.info.commands.is_empty() {
-        report.push("note: it claims no command, so agents must name it in `plugin`".into());
-    }
-    report.push(crate::plugin::limits());
-    Ok(Output { stdout: report.join("\n") + "\n", ..Output::default() })
-}
-
-/// Calls the plugin for every enabled agent of the values that it serves; fails on any bad
-/// answer, on no such agent, and when it rejects every one of them.
-fn check_agents(p: &crate::plugin::Plugin, values_files: &[String]) -> Result<Vec<String>> {
-    let inputs: Vec<Input> = values_files.iter().map(|f| Input::File(f.clone())).collect();
-    let values = Values::load(&inputs, read_stdin)?;
-    let spec = crate::validate::validate(&values)?;
-    let shown = values_files.join(", ");
-    let mut report = Vec::new();
-    let mut problems = Vec::new();
-    let (mut served, mut rejected) = (0, 0);
-    for name in spec.agents.iter().filter(|(_, a)| a.enabled && p.serves(a)).map(|(name, _)| name) {
-        served += 1;
-        let at = YamlPath::root().key("agents").key(name);
-        match p.defaults(name, at.lookup(&values.merged).unwrap_or(&Value::Null), &at.to_string(), &spec.target) {
-            Ok(Answer::Defaults(_)) => report.push(format!("ok: {at} answered and passed the checks")),
-            Ok(Answer::Rejected(diagnostics)) => {
-                rejected += 1;
-                for (path, message) in diagnostics {
-                    let path = if path.is_empty() { at.to_string() } else { format!("{at}.{path}") };
-                    report.push(format!("rejected: {path}: {message}"));
-                }
-            }
-            Err(Error::Input(mut d)) => problems.append(&mut d),
-            Err(other) => return Err(other),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Input(problems));
-    }
-    let source = p.origin.to_string();
-    if served == 0 {
-        return Err(Error::input(
-            &source,
-            "",
-            format!(
-                "no enabled agent in {shown} uses this plugin: name it in an agent's `plugin` (`{}` or this \
-                 file's path) or give a command it claims",
-                p.info.name
-            ),
-        ));
-    }
-    if rejected == served {
-        let why = format!("it rejected every agent in {shown} that uses it: {}", report.join("; "));
-        return Err(Error::input(&source, "", why));
-    }
-    Ok(report)
-}
-
 fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {
     let defaults = match answer {
         Answer::Defaults(d) => json!({
             "image": d.image,
+            "imageTag": d.image_tag,
             "command": d.command,
             "args": d.args,
             "home": d.home,
@@ -455,6 +375,7 @@ fn describe(p: &crate::plugin::Plugin, answer: &Answer) -> Value {
             "version": p.info.version,
             "summary": p.info.summary,
             "commands": p.info.commands,
+            "interface": p.interface.version(),
             "source": p.origin.to_string(),
             "sha256": p.sha256,
         },

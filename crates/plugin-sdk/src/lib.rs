@@ -9,8 +9,13 @@
 //!     fn info() -> PluginInfo {
 //!         PluginInfo::new("opencode", env!("CARGO_PKG_VERSION"), "opencode over ACP", &["opencode"])
 //!     }
-//!     fn defaults(_agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>> {
-//!         Ok(AgentDefaults::new("ghcr.io/example/agent-broker-opencode", "opencode", &["acp"], "/home/agent")
+//!     fn defaults(agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>> {
+//!         // The image, and its user's $HOME, for the bot the agent runs under.
+//!         let (image, home) = match agent.bot_line() {
+//!             BotLine::Openab => ("ghcr.io/openabdev/openab-opencode", "/home/node"),
+//!             BotLine::AgentBroker => ("ghcr.io/example/agent-broker-opencode", "/home/agent"),
+//!         };
+//!         Ok(AgentDefaults::new(image, "opencode", &["acp"], home)
 //!             .persist_dir(".local/share/opencode")
 //!             .instruction_file("AGENTS.md")
 //!             .login_command("opencode auth login"))
@@ -23,8 +28,12 @@
 //! `compose plugin check target/wasm32-wasip2/release/<name>.wasm -f values.yaml`;
 //! `compose plugin new NAME` writes such a crate for you.
 //!
-//! The interface is `wit/plugin.wit` in this crate (package `agent-broker:compose-plugin@0.1.0`),
-//! identical to `schemas/plugin.wit` in the compose repository. Every call of a plugin runs on a
+//! The interface is `wit/since_v0.2.0/plugin.wit` in this crate (package
+//! `agent-broker:compose-plugin@0.2.0`, the crate's version), identical to `schemas/plugin.wit` in
+//! the compose repository; `wit/since_v0.1.0` keeps the first version, which compose still loads.
+//! A plugin is told the bot it serves ([`Agent::bot_line`], [`Agent::bot_version`]) and may give
+//! an image tag ([`AgentDefaults::image_tag`]); by default the image is tagged with the bot's
+//! version. Every call of a plugin runs on a
 //! fresh instance with no capability (no files, no environment, no network, a clock at zero, a
 //! fixed random seed), a fuel budget of about a second of work and 128 MiB of memory; the plugin
 //! author's guide lists every limit and every rule an answer must pass.
@@ -35,7 +44,7 @@
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/plugin.wit",
+        path: "wit/since_v0.2.0/plugin.wit",
         world: "compose-plugin",
         pub_export_macro: true,
         export_macro_name: "__export_compose_plugin",
@@ -44,7 +53,7 @@ pub mod bindings {
 }
 
 pub use bindings::exports::agent_broker::compose_plugin::cli_plugin::{
-    AgentDefaults, Diagnostic, HomePath, PathKind, PluginInfo,
+    AgentDefaults, BotLine, Diagnostic, HomePath, PathKind, PluginInfo, Target,
 };
 pub use serde_json::Value;
 
@@ -53,8 +62,9 @@ pub use serde_json::Value;
 pub trait Plugin {
     /// The plugin's name, version, summary and the commands it serves (`compose plugin list`).
     fn info() -> PluginInfo;
-    /// One agent's defaults, or why its values cannot work: diagnostics with a path inside the
-    /// agent (`"env.API_KEY"`, `""` for the agent as a whole). An empty list is an error too.
+    /// One agent's defaults for the bot it runs under ([`Agent::bot_line`]), or why its values
+    /// cannot work: diagnostics with a path inside the agent (`"env.API_KEY"`, `""` for the agent
+    /// as a whole). An empty list is an error too.
     fn defaults(agent: &Agent) -> Result<AgentDefaults, Vec<Diagnostic>>;
 }
 
@@ -69,8 +79,11 @@ macro_rules! export_plugin {
             fn info() -> $crate::PluginInfo {
                 <$plugin as $crate::Plugin>::info()
             }
-            fn defaults(agent: String) -> Result<$crate::AgentDefaults, Vec<$crate::Diagnostic>> {
-                $crate::Agent::parse(&agent).and_then(|a| <$plugin as $crate::Plugin>::defaults(&a))
+            fn defaults(
+                agent: String,
+                target: $crate::Target,
+            ) -> Result<$crate::AgentDefaults, Vec<$crate::Diagnostic>> {
+                $crate::Agent::parse(&agent, target).and_then(|a| <$plugin as $crate::Plugin>::defaults(&a))
             }
         }
 
@@ -78,18 +91,32 @@ macro_rules! export_plugin {
     };
 }
 
-/// One agent's values as the operator wrote them (after merging), plus its `name`.
+/// One agent's values as the operator wrote them (after merging), plus its `name`, and the bot it
+/// runs under.
 pub struct Agent {
     values: Value,
+    target: Target,
 }
 
 impl Agent {
     /// Reads the JSON compose sends; used by [`export_plugin!`].
     #[doc(hidden)]
-    pub fn parse(json: &str) -> Result<Agent, Vec<Diagnostic>> {
+    pub fn parse(json: &str, target: Target) -> Result<Agent, Vec<Diagnostic>> {
         serde_json::from_str(json)
-            .map(|values| Agent { values })
+            .map(|values| Agent { values, target })
             .map_err(|e| vec![Diagnostic { path: String::new(), message: format!("values are not JSON: {e}") }])
+    }
+
+    /// The bot line the agent runs under: `BotLine::Openab` (images `ghcr.io/openabdev/openab*`)
+    /// or `BotLine::AgentBroker` (before the rename, `ghcr.io/thepagent/agent-broker*`).
+    pub fn bot_line(&self) -> BotLine {
+        self.target.line
+    }
+
+    /// The bot's version as its images are tagged: `"0.8.2"` on openab, a commit such as
+    /// `"dd7e1ca"` on agent-broker. An image tagged so needs no [`AgentDefaults::image_tag`].
+    pub fn bot_version(&self) -> &str {
+        &self.target.version
     }
 
     /// The agent's name (the key under `agents`).
@@ -129,11 +156,13 @@ impl PluginInfo {
 
 impl AgentDefaults {
     /// The defaults every plugin must give: the image repository without tag
-    /// (`ghcr.io/acme/agent-broker-x`), the command speaking ACP on stdio, its arguments, and the
-    /// image user's `$HOME` (absolute, not a system directory). The rest starts empty.
+    /// (`ghcr.io/acme/openab-x`), the command speaking ACP on stdio, its arguments, and the
+    /// image user's `$HOME` (absolute, not a system directory). The rest starts empty: the image
+    /// is tagged with the bot's version unless [`AgentDefaults::image_tag`] says otherwise.
     pub fn new(image: &str, command: &str, args: &[&str], home: &str) -> Self {
         AgentDefaults {
             image: image.into(),
+            image_tag: String::new(),
             command: command.into(),
             args: args.iter().map(|a| a.to_string()).collect(),
             home: home.into(),
@@ -144,6 +173,13 @@ impl AgentDefaults {
             env: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The image's tag when it is not the bot's version (an image of your own, tagged by its own
+    /// release): `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`. The operator's `image.tag` wins.
+    pub fn image_tag(mut self, tag: &str) -> Self {
+        self.image_tag = tag.into();
+        self
     }
 
     /// A directory under $HOME to restore and back up (relative, normalized, `[A-Za-z0-9._/-]`).

@@ -1,7 +1,7 @@
 //! What a plugin returns is untrusted input: every field is checked here before it can reach a
 //! manifest, a TOML file or a shell script.
 
-use super::runtime::{AgentDefaults, Diagnostic as PluginDiagnostic, PathKind, PluginInfo};
+use super::interface::{AgentDefaults, Diagnostic as PluginDiagnostic, PathKind, PluginInfo};
 use crate::layout::CONFIG_FILE;
 use crate::rules;
 
@@ -27,7 +27,7 @@ pub enum Kind {
 }
 
 /// A plugin's checked defaults for one agent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CheckedDefaults {
     pub image: String,
     /// The image tag for the target bot; empty: the bot's version.
@@ -71,6 +71,7 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
 /// phrase about the plugin ("its home ...").
 pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result<CheckedDefaults, String> {
     let size = d.image.len()
+        + d.image_tag.len()
         + d.command.len()
         + d.home.len()
         + d.login_command.len()
@@ -101,6 +102,12 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
         }
     }
     rules::image_repository(&d.image).map_err(|why| format!("its image {:?} {why}", clip(&d.image)))?;
+    if !d.image_tag.is_empty() && !is_image_tag(&d.image_tag) {
+        return Err(format!(
+            "its image tag {:?} is not a tag: [A-Za-z0-9_][A-Za-z0-9._-]{{0,127}} (empty for the bot's version)",
+            clip(&d.image_tag)
+        ));
+    }
     check_command(&d.command).map_err(|e| format!("its command {:?} {e}", clip(&d.command)))?;
     if let Some(a) = d.args.iter().find(|a| a.len() > MAX_VALUE_BYTES || a.contains('\0')) {
         return Err(format!("its argument {:?} is too long or holds a NUL byte", clip(a)));
@@ -155,7 +162,7 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
     }
     Ok(CheckedDefaults {
         image: d.image,
-        image_tag: String::new(),
+        image_tag: d.image_tag,
         command: d.command,
         args: d.args,
         home: d.home,
@@ -171,6 +178,14 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
 /// A plugin's diagnostics, made safe to print (one line each, bounded).
 pub fn check_diagnostics(diagnostics: &[PluginDiagnostic]) -> Vec<(String, String)> {
     diagnostics.iter().take(MAX_LIST).map(|d| (one_line(&d.path), one_line(&d.message))).collect()
+}
+
+/// A tag as OCI's distribution spec has it: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+fn is_image_tag(tag: &str) -> bool {
+    let mut chars = tag.chars();
+    tag.len() <= 128
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 fn check_command(c: &str) -> Result<(), String> {

@@ -7,14 +7,17 @@
 //! machine. A plugin from a file is compiled (or read from the cache) when it is loaded.
 
 pub mod answer;
+pub mod check;
+pub mod interface;
 pub mod runtime;
 pub mod scaffold;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::layout::Target;
+use crate::layout::{BotLine, Target};
 use crate::spec::AgentValues;
 use answer::CheckedDefaults;
-use runtime::{PluginFault, PluginInfo, Prepared, Runtime};
+use interface::{Interface, PluginInfo};
+use runtime::{PluginFault, Prepared, Runtime};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -31,6 +34,8 @@ pub struct Bundled {
     pub version: &'static str,
     pub summary: &'static str,
     pub commands: &'static [&'static str],
+    /// The interface version it is built for.
+    pub interface: Interface,
     /// The WebAssembly component.
     pub wasm: &'static [u8],
     /// `wasm` compiled ahead of time for [`runtime::PRECOMPILED_TARGET`] with the host's engine
@@ -64,6 +69,8 @@ impl fmt::Display for Origin {
 
 pub struct Plugin {
     pub info: PluginInfo,
+    /// The interface version the plugin is built for (`compose plugin list`).
+    pub interface: Interface,
     pub origin: Origin,
     pub sha256: String,
     /// The compiled, linked plugin: set when a file is loaded, on the first call for a bundled one.
@@ -76,6 +83,7 @@ pub struct Plugin {
 
 /// What a plugin said about one agent (one per agent, short-lived: the size difference is fine).
 #[allow(clippy::large_enum_variant)]
+#[derive(Debug, PartialEq)]
 pub enum Answer {
     Defaults(CheckedDefaults),
     /// The plugin rejected the agent's values: (path inside the agent, message).
@@ -120,9 +128,13 @@ impl Plugin {
             })
             .collect();
         match answer {
-            Ok(d) => answer::check_defaults(d, &operator_env).map(Answer::Defaults).map_err(|why| {
-                self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
-            }),
+            Ok(d) => {
+                let mut checked = answer::check_defaults(d, &operator_env).map_err(|why| {
+                    self.error(agent_path, format!("plugin `{}` returned bad defaults: {why}", self.info.name))
+                })?;
+                checked.warnings.extend(self.untold_line_warning(agent, target, &checked.image));
+                Ok(Answer::Defaults(checked))
+            }
             // An empty list would reject the agent with no error to show: it would vanish.
             Err(diagnostics) if diagnostics.is_empty() => Err(self.error(
                 agent_path,
@@ -133,6 +145,22 @@ impl Plugin {
             )),
             Err(diagnostics) => Ok(Answer::Rejected(answer::check_diagnostics(&diagnostics))),
         }
+    }
+
+    /// A plugin built for interface 0.1.0 is not told the bot line, so its image need not exist
+    /// for openab, under openab's version as its tag: says so when the agent leaves the image to it.
+    fn untold_line_warning(&self, agent: &serde_json::Value, target: &Target, image: &str) -> Option<String> {
+        let given = |key: &str| agent.get("image").and_then(|i| i.get(key)).and_then(|v| v.as_str()).unwrap_or("");
+        let image_left_to_plugin = ["repository", "tag", "digest"].into_iter().all(|key| given(key).is_empty());
+        (self.interface == Interface::V0_1 && target.line == BotLine::Openab && image_left_to_plugin).then(|| {
+            format!(
+                "plugin `{}` uses interface {} and its image `{image}` is used with tag `{}`; set image.tag or \
+                 update the plugin",
+                self.info.name,
+                Interface::V0_1.version(),
+                target.version
+            )
+        })
     }
 
     /// Whether the plugin's code is loaded (a bundled plugin's is, once it was called).
@@ -306,6 +334,7 @@ impl Plugins {
         };
         self.plugins.push(Plugin {
             info,
+            interface: bundled.interface,
             origin: Origin::Bundled(bundled.file),
             sha256: bundled.sha256.into(),
             prepared: OnceLock::new(),
@@ -337,6 +366,7 @@ impl Plugins {
             .map_err(|why| Error::input(origin.to_string(), "", format!("cannot use this plugin: {why}")))?;
         let plugin = Plugin {
             info,
+            interface: prepared.interface(),
             origin,
             sha256,
             prepared: OnceLock::from(prepared),

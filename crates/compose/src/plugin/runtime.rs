@@ -2,6 +2,7 @@
 //! (bounded in time, cached on disk) and linked once; every call then runs on a fresh instance in a
 //! fresh store, with a fuel budget for its CPU work, a wall-clock backstop and a memory cap.
 
+use super::interface::{Bindings, DefaultsAnswer, Interface, PluginInfo};
 use crate::layout::Target;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
@@ -16,19 +17,6 @@ use wasmtime::{
 };
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-
-wasmtime::component::bindgen!({
-    path: "../../schemas/plugin.wit",
-    world: "compose-plugin",
-});
-
-pub use exports::agent_broker::compose_plugin::cli_plugin::{
-    AgentDefaults, Diagnostic, HomePath, PathKind, PluginInfo,
-};
-
-/// The interface version this host speaks, and the export name a plugin must have.
-pub const INTERFACE_VERSION: &str = "0.1.0";
-const EXPORT_PREFIX: &str = "agent-broker:compose-plugin/cli-plugin@";
 
 /// Memory one call may use, in bytes; generous for a plugin that returns a few hundred bytes.
 pub const MEMORY_CAP: usize = 128 << 20;
@@ -136,10 +124,11 @@ impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
     }
 }
 
-/// A compiled and linked plugin. Each call instantiates it afresh in its own store, so nothing a
-/// call leaves behind (globals, a trap, an RNG position) reaches the next; it is `Send + Sync`.
+/// A compiled and linked plugin, bound to the interface version it is built for. Each call
+/// instantiates it afresh in its own store, so nothing a call leaves behind (globals, a trap, an
+/// RNG position) reaches the next; it is `Send + Sync`.
 pub struct Prepared {
-    pre: ComposePluginPre<Sandbox>,
+    bindings: Bindings<Sandbox>,
 }
 
 /// Why a plugin could not be used; the caller adds the file and the agent.
@@ -214,17 +203,18 @@ impl Runtime {
         }
     }
 
-    /// Checks the component's exports and links it against WASI (no capabilities).
+    /// Finds the interface version the component is built for from its exports, and links it
+    /// against WASI (no capabilities).
     fn link(&self, component: &Component) -> Result<Prepared, PluginFault> {
-        check_export(&self.engine, component)?;
+        let interface = Interface::of(&self.engine, component).map_err(PluginFault::Unusable)?;
         let pre = self.linker.instantiate_pre(component).map_err(|e| {
             PluginFault::Unusable(format!(
                 "it needs an import compose does not give plugins (they get no capabilities): {e:#}"
             ))
         })?;
-        let pre = ComposePluginPre::new(pre).map_err(|e| PluginFault::Unusable(root_cause(&e)))?;
+        let bindings = Bindings::new(interface, pre).map_err(|e| PluginFault::Unusable(root_cause(&e)))?;
         self.start_ticker();
-        Ok(Prepared { pre })
+        Ok(Prepared { bindings })
     }
 
     fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, PluginFault> {
@@ -323,27 +313,28 @@ fn compile_limit(size: usize) -> Duration {
 }
 
 impl Prepared {
-    pub fn info(&self) -> Result<PluginInfo, PluginFault> {
-        self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_info(store))
+    /// The interface version the plugin is built for.
+    pub fn interface(&self) -> Interface {
+        self.bindings.interface()
     }
 
-    pub fn defaults(
-        &self,
-        agent_json: &str,
-        _target: &Target,
-    ) -> Result<Result<AgentDefaults, Vec<Diagnostic>>, PluginFault> {
-        self.call(|plugin, store| plugin.agent_broker_compose_plugin_cli_plugin().call_defaults(store, agent_json))
+    pub fn info(&self) -> Result<PluginInfo, PluginFault> {
+        self.call(|bindings, store| bindings.info(store))
+    }
+
+    /// One agent's defaults for `target` (which a 0.1.0 plugin is not told).
+    pub fn defaults(&self, agent_json: &str, target: &Target) -> Result<DefaultsAnswer, PluginFault> {
+        self.call(|bindings, store| bindings.defaults(store, agent_json, target))
     }
 
     /// One call on a fresh instance in a fresh store; instantiation (start functions included)
     /// counts against the same budget.
     fn call<R>(
         &self,
-        f: impl FnOnce(&ComposePlugin, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Bindings<Sandbox>, &mut Store<Sandbox>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginFault> {
-        let mut store = sandbox(self.pre.engine());
-        let result = self.pre.instantiate(&mut store).and_then(|plugin| f(&plugin, &mut store));
-        result.map_err(|e| fault(e, &store.data().stderr))
+        let mut store = sandbox(self.bindings.engine());
+        f(&self.bindings, &mut store).map_err(|e| fault(e, &store.data().stderr))
     }
 }
 
@@ -409,23 +400,6 @@ fn check_format(bytes: &[u8]) -> Result<(), PluginFault> {
         ));
     }
     Ok(())
-}
-
-fn check_export(engine: &Engine, component: &Component) -> Result<(), PluginFault> {
-    let exports: Vec<String> = component.component_type().exports(engine).map(|(name, _)| name.to_string()).collect();
-    let wanted = format!("{EXPORT_PREFIX}{INTERFACE_VERSION}");
-    if exports.contains(&wanted) {
-        return Ok(());
-    }
-    if let Some(other) = exports.iter().find_map(|e| e.strip_prefix(EXPORT_PREFIX)) {
-        return Err(PluginFault::Unusable(format!(
-            "it speaks plugin interface {other}; this compose speaks {INTERFACE_VERSION} (agent-broker:compose-plugin@{INTERFACE_VERSION})"
-        )));
-    }
-    Err(PluginFault::Unusable(format!(
-        "it does not export `{wanted}` (it exports: {}); build it against schemas/plugin.wit",
-        if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
-    )))
 }
 
 /// The cache holds native code that is run: a folder another user can write to would let them run

@@ -10,7 +10,7 @@ pub enum Lang {
     Js,
 }
 
-/// The interface, copied into a JavaScript plugin's folder for componentize-js.
+/// The newest interface, copied into a JavaScript plugin's folder for componentize-js.
 const WIT: &str = include_str!("../../../../schemas/plugin.wit");
 
 /// Writes `<parent>/<name>/` and returns what to print: the files written and the next commands.
@@ -45,7 +45,8 @@ pub fn write(name: &str, lang: Lang, parent: &Path) -> Result<String> {
             .replace("{name}", name)
             .replace("{env_name}", &env_name)
             .replace("{wasm}", &wasm)
-            .replace("{sdk_version}", env!("CARGO_PKG_VERSION"))
+            // The SDK's version is the interface version it builds plugins for.
+            .replace("{sdk_version}", super::interface::Interface::NEWEST.version())
     };
     let files: Vec<(&str, String)> = match lang {
         Lang::Rust => vec![

@@ -1,5 +1,5 @@
-//! A plugin built against a later interface version (0.2.0) that this host does not speak.
-wit_bindgen::generate!({ path: "plugin-0.2.0.wit", world: "compose-plugin" });
+//! A plugin built against a later interface version (0.3.0) that this host does not speak.
+wit_bindgen::generate!({ path: "plugin-0.3.0.wit", world: "compose-plugin" });
 
 use exports::agent_broker::compose_plugin::cli_plugin::{AgentDefaults, Diagnostic, Guest, PluginInfo};
 
@@ -7,7 +7,7 @@ struct Future;
 
 impl Guest for Future {
     fn info() -> PluginInfo {
-        PluginInfo { name: "future".into(), version: "0.2.0".into(), summary: String::new(), commands: vec![] }
+        PluginInfo { name: "future".into(), version: "0.3.0".into(), summary: String::new(), commands: vec![] }
     }
     fn defaults(_agent: String) -> Result<AgentDefaults, Vec<Diagnostic>> {
         Err(vec![])

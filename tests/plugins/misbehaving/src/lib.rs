@@ -52,7 +52,7 @@ impl Plugin for Misbehaving {
                 }
                 Ok(good().warning(format!("worked: {}", n % 10)))
             }
-            // Returns what the test asks for in `env.ANSWER` (JSON: image, home, persist,
+            // Returns what the test asks for in `env.ANSWER` (JSON: image, imageTag, home, persist,
             // instructionFiles, env as [[name, value]]) on top of a good answer.
             "echo" => Ok(echo(good(), agent.str("env.ANSWER").unwrap_or("{}"))),
             "reject-silently" => Err(Vec::new()),
@@ -69,6 +69,9 @@ fn echo(mut d: AgentDefaults, answer: &str) -> AgentDefaults {
     };
     if let Some(image) = answer["image"].as_str() {
         d.image = image.into();
+    }
+    if let Some(tag) = answer["imageTag"].as_str() {
+        d = d.image_tag(tag);
     }
     if let Some(home) = answer["home"].as_str() {
         d.home = home.into();
