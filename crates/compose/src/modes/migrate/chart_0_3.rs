@@ -1,13 +1,12 @@
-//! `compose migrate`: chart 0.3.x values (one agent chosen by `agent.preset`, top-level `discord`,
-//! `image`, `agent`, `env`, `agentsMd`, `pool`, `reactions`, and `persistence` as a PVC) to compose's
-//! `agents:` map. Every key of 0.3.x's values.yaml (the same in 0.3.0 to 0.3.3) and every key its
-//! templates read is mapped, or named in a warning that says why it has no place. The result is
-//! checked by rendering it.
+//! Chart 0.3.x values (one agent chosen by `agent.preset`, top-level `discord`, `image`, `agent`,
+//! `env`, `agentsMd`, `pool`, `reactions`, and `persistence` as a PVC) to compose's `agents:` map.
+//! Every key of 0.3.x's values.yaml (the same in 0.3.0 to 0.3.3) and every key its templates read is
+//! mapped, or named in a warning that says why it has no place.
 
+use super::{Notes, is_empty};
 use crate::error::{Error, Result};
 use crate::layout::{BotLine, TOKEN_KEY};
 use crate::plugin::PluginOptions;
-use crate::values::{self, Input, Values};
 use serde_json::{Map, Value, json};
 
 /// 0.3.x's presets; the empty preset (the chart's default) meant kiro.
@@ -27,18 +26,12 @@ fn preset_fixed(preset: &str) -> Option<(&'static str, &'static str, Value)> {
 /// Returns the new values as YAML, and warnings.
 /// `line` is the bot the migrated values deploy: the pre-rename agent-broker line that chart 0.3.x ran,
 /// unless the operator asks for openab (`--bot-line openab`).
-pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions, line: BotLine) -> Result<(String, Vec<String>)> {
-    let old = values::parse_yaml(old_text, source)?;
-    let old = old.as_object().expect("parse_yaml gives a mapping");
-    // 0.3.x had no `agents`; migrating compose values would drop every agent they define.
-    if old.contains_key("agents") {
-        return Err(Error::input(
-            source,
-            "agents",
-            "these are already compose values (0.3.x had no `agents` map): render them with `compose -f`, \
-             nothing to migrate",
-        ));
-    }
+pub(super) fn migrate(
+    old: &Map<String, Value>,
+    source: &str,
+    plugins: &PluginOptions,
+    line: BotLine,
+) -> Result<(String, Vec<String>)> {
     let empty = Map::new();
     let section = |key: &str| old.get(key).and_then(Value::as_object).unwrap_or(&empty);
     let preset = match section("agent").get("preset") {
@@ -53,7 +46,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions, line: BotL
             ));
         }
     };
-    let mut m = Migration { source, preset, warnings: Vec::new(), agent: Map::new(), env: Map::new() };
+    let mut m = Migration { preset, notes: Notes::new(source), agent: Map::new(), env: Map::new() };
     m.agent.insert("plugin".into(), preset.into());
     let mut new = Map::new();
     new.insert("bot".into(), json!({"line": line.name()}));
@@ -116,19 +109,7 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions, line: BotL
 
     let yaml = crate::emit::to_document(&Value::Object(new));
     // The migrated values must render: check them through the whole pipeline.
-    let rendered = Values::load(&[Input::File("-".into())], || Ok(yaml.clone()))
-        .and_then(|values| crate::render(&values, &crate::release("agent-broker", None), plugins));
-    let rendered = match rendered {
-        Err(Error::Input(diagnostics)) => {
-            let problems: Vec<String> = diagnostics.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
-            return Err(Error::input(
-                source,
-                "",
-                format!("the migrated values do not render; fix the old values first:\n  {}", problems.join("\n  ")),
-            ));
-        }
-        other => other?,
-    };
+    let rendered = super::render_check(&yaml, source, "agent-broker", plugins)?;
     if has_agents_md {
         // 0.3.x mounted agentsMd as $HOME/AGENTS.md for every preset; compose uses the plugin's name.
         let files: Vec<&str> = rendered
@@ -139,24 +120,22 @@ pub fn migrate(old_text: &str, source: &str, plugins: &PluginOptions, line: BotL
             .flat_map(|data| data.keys().map(String::as_str).filter(|k| *k != crate::layout::CONFIG_FILE))
             .collect();
         if files != ["AGENTS.md"] {
-            m.warnings.push(format!(
-                "{source}: agentsMd: 0.3.x mounted it as AGENTS.md; compose mounts it as {}, the file {preset} reads",
-                files.join(", ")
-            ));
+            m.notes.warn(
+                "agentsMd",
+                format!(
+                    "0.3.x mounted it as AGENTS.md; compose mounts it as {}, the file {preset} reads",
+                    files.join(", ")
+                ),
+            );
         }
     }
-    let header = format!(
-        "# compose chart {} values, migrated by `compose migrate` from {source}\n",
-        crate::release("agent-broker", None).chart_version
-    );
-    Ok((header + &yaml, m.warnings))
+    Ok((super::header(source) + &yaml, m.notes.warnings))
 }
 
 /// The agent being built and what was said about the old keys.
 struct Migration<'s> {
-    source: &'s str,
     preset: &'s str,
-    warnings: Vec<String>,
+    notes: Notes,
     agent: Map<String, Value>,
     /// The agent container's environment: top-level `env`, then `agent.env`.
     env: Map<String, Value>,
@@ -164,7 +143,7 @@ struct Migration<'s> {
 
 impl Migration<'_> {
     fn warn(&mut self, key: &str, why: &str) {
-        self.warnings.push(format!("{}: {key}: {why}", self.source));
+        self.notes.warn(key, why);
     }
 
     fn keep(&self, new: &mut Map<String, Value>, key: &str, value: &Value) {
@@ -278,7 +257,7 @@ impl Migration<'_> {
                 );
                 continue;
             }
-            let rewritten = expand_syntax(text);
+            let rewritten = super::expand_syntax(text);
             if rewritten != text {
                 self.warn(
                     &at,
@@ -298,7 +277,6 @@ impl Migration<'_> {
     }
 
     fn discord(&mut self, old: &Map<String, Value>) -> Result<()> {
-        let source = self.source;
         let mut discord = Map::new();
         for (k, v) in old {
             match k.as_str() {
@@ -306,24 +284,7 @@ impl Migration<'_> {
                     discord.insert(k.clone(), v.clone());
                 }
                 "allowedChannels" => {
-                    let mut ids = v.clone();
-                    for (i, id) in ids.as_array_mut().into_iter().flatten().enumerate() {
-                        if let Value::Number(n) = id {
-                            if n.is_f64() {
-                                return Err(Error::input(
-                                    source,
-                                    format!("discord.allowedChannels[{i}]"),
-                                    "a channel ID written as a fractional or exponent number cannot be recovered; \
-                                     write the ID as a quoted string",
-                                ));
-                            }
-                            self.warnings.push(format!(
-                                "{source}: discord.allowedChannels[{i}]: the number {n} is now the string \"{n}\"; \
-                                 channel IDs are quoted strings in 0.4.0"
-                            ));
-                            *id = Value::String(n.to_string());
-                        }
-                    }
+                    let ids = super::ids_as_strings(&mut self.notes, "discord.allowedChannels", v)?;
                     discord.insert(k.clone(), ids);
                 }
                 "existingSecret" => match v {
@@ -381,48 +342,5 @@ impl Migration<'_> {
         if enabled || old.is_some() {
             self.warn(&keys.join(", "), &why);
         }
-    }
-}
-
-/// `${VAR}` as Kubernetes writes it: `$(VAR)`.
-fn expand_syntax(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) if !after[..end].is_empty() && after[..end].chars().all(|c| c.is_alphanumeric() || c == '_') => {
-                out.push_str(&rest[..start]);
-                out.push_str(&format!("$({})", &after[..end]));
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push_str(&rest[..start + 2]);
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::String(s) => s.is_empty(),
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rewrites_only_variable_references() {
-        assert_eq!(expand_syntax("${A}/x/${B_2}"), "$(A)/x/$(B_2)");
-        assert_eq!(expand_syntax("cost: $5 ${ } ${"), "cost: $5 ${ } ${");
     }
 }
