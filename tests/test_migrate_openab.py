@@ -122,11 +122,12 @@ LEAF_VALUES = {"podSecurityContext", "containerSecurityContext", "agents.kiro.en
                "agents.kiro.resources", "agents.kiro.nodeSelector", "agents.kiro.affinity"}
 
 
-def leaves(node, prefix=""):
+def leaves(node, prefix="", leaf_values=LEAF_VALUES):
     for key, value in node.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in LEAF_VALUES:
-            yield from leaves(value, path + ".")
+        if isinstance(value, dict) and value and path not in leaf_values | {"podSecurityContext",
+                                                                           "containerSecurityContext"}:
+            yield from leaves(value, path + ".", leaf_values)
         else:
             yield path
 
@@ -334,3 +335,55 @@ def test_long_names_that_openabs_chart_cut_are_named(compose):
     result = run_migrate(compose, yaml.safe_dump(values), "--release-name", release)
     assert result.code == 0, result.stderr
     assert "the name is over 63 characters: openab's chart cut it, compose shortens it with a hash" in result.stderr
+
+
+OPENAB_0_5 = FIXTURES / "openab-0.5" / "claude.yaml"
+# Every key of openab's one-agent chart 0.5.1's values.yaml (charts/openab at tag openab-0.5.1; 0.5.0 has the
+# same), mapped as above (`A.` for `agents.claude.`); "compose's own": what compose always does (one pod,
+# Recreate), which these values say too, so nothing is said about them.
+KEYS_0_5 = {
+    "image.repository": None, "image.tag": None, "image.pullPolicy": "A.image.pullPolicy",
+    "replicas": "compose's own", "strategy.type": "compose's own", "resources": "A.resources",
+    "podSecurityContext": "podSecurityContext", "containerSecurityContext": "containerSecurityContext",
+    "persistence.enabled": "A.persistence.volume.enabled", "persistence.storageClass": None,
+    "persistence.size": None, "discord.botToken": "A.discord.botToken",
+    "discord.allowedChannels": "A.discord.allowedChannels", "agent.preset": "A.plugin", "agent.command": None,
+    "agent.args": None, "agent.workingDir": None, "agent.env": "A.env.CLAUDE_LOG", "pool.maxSessions": "A.pool.maxSessions",
+    "pool.sessionTtlHours": "A.pool.sessionTtlHours", "reactions.enabled": "A.reactions.enabled",
+    "reactions.removeAfterReply": "A.reactions.removeAfterReply", "agentsMd": "A.agentsMd", "env": "A.env.TZ",
+    "envFrom": "A.envFrom", "nodeSelector": "A.nodeSelector", "tolerations": "A.tolerations", "affinity": "A.affinity",
+}
+
+
+def test_every_key_of_openabs_one_agent_chart_0_5_is_carried_or_named(compose):
+    old = yaml.safe_load(OPENAB_0_5.read_text())
+    assert set(leaves(old, leaf_values={"agent.env", "env", "resources", "nodeSelector", "affinity"})) == set(KEYS_0_5)
+    new, warnings = migrate(compose, OPENAB_0_5)
+    for key, target in KEYS_0_5.items():
+        if target is None:
+            assert named(warnings, key), f"{key} is neither carried nor named:\n" + "\n".join(warnings)
+        elif target != "compose's own":
+            assert lookup(new, target.replace("A.", "agents.claude.")) is not None, f"{key} -> {target}"
+
+
+def test_openab_0_5_values_move_to_openab_and_mount_the_releases_pvc(compose):
+    new, warnings = migrate(compose, OPENAB_0_5)
+    assert new["bot"]["line"] == "openab"
+    assert (new["fullnameOverride"], new["appNameLabel"]) == ("ab-openab", "openab")
+    claude = new["agents"]["claude"]
+    assert claude["image"] == {"repository": "ghcr.io/openabdev/openab-claude", "pullPolicy": "IfNotPresent"}
+    assert claude["workingDir"] == "/home/node"  # openab's chart 0.5 fixed it per preset
+    assert claude["persistence"] == {"volume": {"enabled": True, "existingClaim": "ab-openab"}}
+    said = "\n".join(warnings)
+    for text in ["image.tag: 78f8d2c ran an openab older than the one compose writes the config of",
+                 "agent: Deployment ab-openab: compose names it ab-openab-claude",
+                 "kubectl delete deployment ab-openab", "kubectl annotate pvc ab-openab helm.sh/resource-policy=keep"]:
+        assert text in said, f"no warning with {text!r}:\n{said}"
+    rendered = compose("-f", "-", "--release-name", RELEASE, stdin=yaml.safe_dump(new))
+    assert rendered.code == 0, rendered.stderr
+    deployment = next(d for d in rendered.docs() if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "ghcr.io/openabdev/openab-claude:0.8.2"
+    assert {"name": "home", "persistentVolumeClaim": {"claimName": "ab-openab"}} in pod["volumes"]
+    result = compose("migrate", "-f", str(OPENAB_0_5))
+    assert result.code == 2 and "--release-name" in result.stderr

@@ -1,15 +1,16 @@
 //! `compose migrate`: values written for another chart, as compose's values that render the same
 //! agents. Two charts are read, told apart by the values' shape ([`Chart::of`]):
 //!
-//! - chart 0.3.x ([`chart_0_3`]): agent-broker's one-agent chart (`agent.preset`, top-level
-//!   `discord`, `image`, `agent`, ...), with no `agents` map;
+//! - the one-agent charts ([`one_agent`]): agent-broker's chart 0.3.x and openab's chart 0.5.x
+//!   (`agent.preset`, top-level `discord`, `image`, `agent`, ...), with no `agents` map; openab's
+//!   names its own image (`ghcr.io/openabdev/`);
 //! - openab's chart 0.6 to 0.8 ([`openab`], github openabdev/openab `charts/openab`): an `agents`
 //!   map like compose's, plus keys compose's values do not have ([`openab::chart_only_key`]).
 //!
 //! Every key is carried over, or named in a warning that says why it has no place and what to do.
 //! The result is checked by rendering it through the whole pipeline.
 
-mod chart_0_3;
+mod one_agent;
 mod openab;
 mod upstream_names;
 
@@ -32,16 +33,19 @@ pub struct Options {
 /// The chart a values file was written for.
 #[derive(Debug, PartialEq, Eq)]
 enum Chart {
-    Chart03,
+    /// agent-broker's chart 0.3.x or openab's 0.5.x.
+    OneAgent,
+    /// openab's chart 0.6 to 0.8.
     Openab,
 }
 
 impl Chart {
-    /// Chart 0.3.x has no `agents` map; openab's has one and at least one key compose's values do not
-    /// have. A file with `agents` and none of those keys is compose's own: nothing to migrate.
+    /// The one-agent charts have no `agents` map; openab's 0.6 to 0.8 has one and at least one key
+    /// compose's values do not have. A file with `agents` and none of those keys is compose's own:
+    /// nothing to migrate.
     fn of(old: &Map<String, Value>, source: &str) -> Result<Chart> {
         if !old.contains_key("agents") {
-            return Ok(Chart::Chart03);
+            return Ok(Chart::OneAgent);
         }
         if openab::chart_only_key(old).is_some() {
             return Ok(Chart::Openab);
@@ -67,27 +71,30 @@ pub fn migrate(
     let old = values::parse_yaml(old_text, source)?;
     let old = old.as_object().expect("parse_yaml gives a mapping");
     match Chart::of(old, source)? {
-        Chart::Chart03 => chart_0_3::migrate(old, source, plugins, options.bot_line.unwrap_or(BotLine::AgentBroker)),
-        Chart::Openab => {
-            if options.bot_line == Some(BotLine::AgentBroker) {
-                return Err(Error::input(
-                    "--bot-line",
-                    "",
-                    "openab's chart values run openab; the pre-rename agent-broker line has none of its adapters",
-                ));
-            }
-            let Some(release) = &options.release_name else {
-                return Err(Error::input(
-                    "--release-name",
-                    "",
-                    "openab chart values need the release they were installed as (`helm list`): compose keeps its \
-                     objects' names and selectors, which are made from it",
-                ));
-            };
-            crate::rules::release_name(release).map_err(|why| Error::input("--release-name", "", why))?;
-            openab::migrate(old, source, release, plugins)
-        }
+        Chart::OneAgent => one_agent::migrate(old, source, plugins, options),
+        Chart::Openab => openab::migrate(old, source, openab_release(options)?, plugins),
     }
+}
+
+/// The release openab chart values were installed as; they run openab whatever `--bot-line` says.
+fn openab_release(options: &Options) -> Result<&str> {
+    if options.bot_line == Some(BotLine::AgentBroker) {
+        return Err(Error::input(
+            "--bot-line",
+            "",
+            "openab's chart values run openab; the pre-rename agent-broker line has none of its adapters",
+        ));
+    }
+    let Some(release) = &options.release_name else {
+        return Err(Error::input(
+            "--release-name",
+            "",
+            "openab chart values need the release they were installed as (`helm list`): compose keeps its objects' \
+             names and selectors, which are made from it, and mounts its PVCs",
+        ));
+    };
+    crate::rules::release_name(release).map_err(|why| Error::input("--release-name", "", why))?;
+    Ok(release)
 }
 
 /// The warnings of one migration, each naming the old file and key.
@@ -125,12 +132,17 @@ fn render_check(yaml: &str, source: &str, release: &str, plugins: &PluginOptions
     }
 }
 
-/// The comment heading the migrated values.
-fn header(source: &str) -> String {
-    format!(
-        "# compose chart {} values, migrated by `compose migrate` from {source}\n",
-        crate::release("agent-broker", None).chart_version
-    )
+/// The comment heading the migrated values; `release` when they keep that release's names.
+fn header(source: &str, release: Option<&str>) -> String {
+    let chart = crate::release("agent-broker", None).chart_version;
+    let mut header = format!("# compose chart {chart} values, migrated by `compose migrate` from {source}\n");
+    if let Some(release) = release {
+        header.push_str(&format!(
+            "# render them as the release {release} (compose --release-name {release}, helm upgrade {release}): they \
+             keep the names and selectors of its objects\n"
+        ));
+    }
+    header
 }
 
 /// Discord and Slack IDs (`at` is their list's path) as the quoted strings compose takes: an ID

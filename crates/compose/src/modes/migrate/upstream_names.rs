@@ -98,6 +98,25 @@ impl UpstreamNames {
     }
 }
 
+impl UpstreamNames {
+    /// The objects of a release of openab's one-agent chart 0.5: Deployment and ConfigMap named
+    /// `<fullname>`, selecting by name and instance only, and the Secret when it held the token. Its
+    /// PVC is left out: the migrated values mount it.
+    /// `agent` is the agent compose names after the preset.
+    pub fn one_agent_objects(&self, agent: &str, has_token: bool) -> Vec<UpstreamObject> {
+        let selector = json!({"app.kubernetes.io/name": self.app_name, "app.kubernetes.io/instance": self.release});
+        let named = || Naming::OneAgent("agent".to_string());
+        let mut objects = vec![
+            UpstreamObject::new("Deployment", &self.fullname, Some(selector), agent, named()),
+            UpstreamObject::new("ConfigMap", &self.fullname, None, agent, named()),
+        ];
+        if has_token {
+            objects.push(UpstreamObject::new("Secret", &self.fullname, None, agent, named()));
+        }
+        objects
+    }
+}
+
 /// Go templates' truth: false, 0, nil and empty strings, lists and maps are false.
 pub(super) fn truthy(v: &Value) -> bool {
     match v {
@@ -114,6 +133,8 @@ enum Naming {
     Chart(String),
     /// The agent's own `nameOverride`.
     Override(String),
+    /// `<fullname>`, of the one agent of openab's chart 0.5 (its settings are under `agent`).
+    OneAgent(String),
 }
 
 /// One object of the openab release.
@@ -135,7 +156,7 @@ impl UpstreamObject {
     /// The values path a warning about this object names.
     fn at(&self) -> &str {
         match &self.named {
-            Naming::Chart(at) | Naming::Override(at) => at,
+            Naming::Chart(at) | Naming::Override(at) | Naming::OneAgent(at) => at,
         }
     }
 }
@@ -182,17 +203,21 @@ fn left_behind(object: &UpstreamObject, rendered: &[Document]) -> String {
             && d.object["metadata"]["labels"]["app.kubernetes.io/component"] == object.component.as_str()
     });
     let (kind, name) = (object.kind, &object.name);
-    let renamed = match (counterpart, &object.named) {
-        (None, _) => "compose renders no such object".to_string(),
-        (Some(doc), named) => format!(
-            "compose names it {} ({})",
-            doc.object["metadata"]["name"].as_str().unwrap_or_default(),
-            match named {
+    let renamed = match counterpart {
+        None => "compose renders no such object".to_string(),
+        Some(doc) => {
+            let why = match &object.named {
                 Naming::Override(_) => "compose has no nameOverride per agent: every name is <fullname>-<agent>",
-                Naming::Chart(_) =>
-                    "the name is over 63 characters: openab's chart cut it, compose shortens it with a hash",
-            }
-        ),
+                Naming::Chart(_) => {
+                    "the name is over 63 characters: openab's chart cut it, compose shortens it with a hash"
+                }
+                Naming::OneAgent(_) => {
+                    "openab's chart 0.5 named its one agent's objects <fullname> and selected its pods without a \
+                     component label; compose names each agent's <fullname>-<agent>"
+                }
+            };
+            format!("compose names it {} ({why})", doc.object["metadata"]["name"].as_str().unwrap_or_default())
+        }
     };
     let delete = format!("kubectl delete {} {name}", kind.to_lowercase());
     match kind {

@@ -348,8 +348,9 @@ impl Agent<'_> {
                 format!(
                     "the login stays on the PVC {claim}, mounted at $HOME again (persistence.volume.existingClaim; its \
                      storageClass and size were for making it). openab's chart marks its PVCs to be kept \
-                     (helm.sh/resource-policy: keep) only since 0.8.2: before `helm upgrade` or `helm uninstall`, run \
-                     `kubectl annotate pvc {claim} helm.sh/resource-policy=keep`"
+                     (helm.sh/resource-policy: keep) only since 0.8.2: run `kubectl annotate pvc {claim} \
+                     helm.sh/resource-policy=keep` before `helm upgrade`, and do not `helm uninstall` a release of an \
+                     older chart before that upgrade (Helm would delete the PVC whatever the annotation says)"
                 ),
             );
         }

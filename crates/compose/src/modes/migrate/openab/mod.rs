@@ -117,11 +117,7 @@ pub(super) fn migrate(
     report(&mut notes, &upstream, &rendered.documents);
     let from_render = rendered.warnings.iter().map(|w| w.strip_prefix("<stdin>: ").unwrap_or(w));
     notes.warnings.extend(from_render.map(|w| format!("in the migrated values: {w}")));
-    let how = format!(
-        "# render as the release {release} (compose --release-name {release}, helm upgrade {release}): \
-                       the names and selectors of its objects are kept\n"
-    );
-    Ok((super::header(source) + &how + &yaml, notes.warnings))
+    Ok((super::header(source, Some(release)) + &yaml, notes.warnings))
 }
 
 /// Each agent migrated, and the objects the release had for the enabled ones. openab's chart always adds its example agent `kiro`; compose's does too, with other
