@@ -387,3 +387,15 @@ def test_openab_0_5_values_move_to_openab_and_mount_the_releases_pvc(compose):
     assert {"name": "home", "persistentVolumeClaim": {"claimName": "ab-openab"}} in pod["volumes"]
     result = compose("migrate", "-f", str(OPENAB_0_5))
     assert result.code == 2 and "--release-name" in result.stderr
+
+
+def test_a_disabled_agent_is_carried_as_disabled_only(compose):
+    """openab's chart rendered nothing of it; its settings, such as the chart's placeholder channel, may be nothing
+    compose takes (`helm get values --all` of a release that turned the example agent off)."""
+    values = yaml.safe_load(release_values())
+    values["agents"]["kiro"].update(enabled=False, discord={"enabled": True, "allowedChannels": ["YOUR_CHANNEL_ID"]})
+    values["agents"]["codex"] = yaml.safe_load(release_values(command="codex-acp", args=[]))["agents"]["kiro"]
+    result = run_migrate(compose, yaml.safe_dump(values), "--release-name", "ab")
+    assert result.code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["agents"]["kiro"] == {"enabled": False}
+    assert "agents.kiro: enabled: false, so openab's chart rendered nothing of it" in result.stderr

@@ -47,13 +47,25 @@ const CARRIED: [&str; 19] = [
     "tmpSizeLimit",
 ];
 
-/// The agent `name` (its settings `old`) as compose's values.
+/// The agent `name` (its settings `old`) as compose's values. A disabled one is only that: openab's
+/// chart rendered nothing of it, and its settings (the chart's placeholder channel among them) need
+/// not be any compose takes.
 pub(super) fn migrate(
     name: &str,
     old: &Map<String, Value>,
     context: &Context,
     notes: &mut Notes,
 ) -> Result<Map<String, Value>> {
+    if old.get("enabled").is_some_and(|e| e.as_str() == Some("false") || e == false) {
+        if old.iter().any(|(key, value)| key != "enabled" && !is_empty(value)) {
+            notes.warn(
+                &format!("agents.{name}"),
+                "enabled: false, so openab's chart rendered nothing of it; only that is carried (migrate it enabled \
+                 to carry its settings)",
+            );
+        }
+        return Ok(Map::from_iter([("enabled".to_string(), Value::Bool(false))]));
+    }
     let mut agent = Agent {
         name,
         at: format!("agents.{name}"),
@@ -91,8 +103,8 @@ impl Agent<'_> {
     /// chart resolved it (`args` and `workingDir` had defaults of their own: `[]` and /home/agent).
     fn head(&mut self) -> Result<()> {
         let text = |key: &str| self.old.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-        let enabled = self.old.get("enabled").is_none_or(|e| e.as_str() != Some("false") && e != false);
-        self.new.insert("enabled".into(), enabled.into());
+        // A disabled agent never gets here.
+        self.new.insert("enabled".into(), true.into());
         let command = text("command");
         let plugin = match text("plugin") {
             // A command no plugin claims is left for the render check to report.
