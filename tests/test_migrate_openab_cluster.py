@@ -13,14 +13,14 @@ from kube import assert_admitted
 from test_helm_cli import POST_RENDERER, helm_env, ok, run  # noqa: F401  (helm_env is a fixture)
 
 RELEASE_CHART = FIXTURES / "openab-0.8" / "release-ab"
-RELEASE_VALUES = FIXTURES / "openab-0.8" / "release-ab-values.yaml"
+RELEASE_VALUES = RELEASE_CHART / "values.yaml"
 RELEASE_OBJECTS = (RELEASE_CHART / "templates" / "objects.yaml").read_text()
 PVC = "ab-openab-kiro"
 
 
-def migrated(tmp_path, drop=()):
-    """`compose migrate` of the release's values, written to a file; `drop` leaves top-level keys out."""
-    result = run_compose("migrate", "-f", str(RELEASE_VALUES), "--release-name", "ab")
+def migrated(tmp_path, drop=(), old=RELEASE_VALUES):
+    """`compose migrate` of the release's values (`old`), written to a file; `drop` leaves top-level keys out."""
+    result = run_compose("migrate", "-f", str(old), "--release-name", "ab")
     assert result.code == 0, result.stderr
     values = yaml.safe_load(result.stdout)
     for key in drop:
@@ -113,14 +113,21 @@ def install_the_openab_release(helm, helm_env, namespace):
 
 
 @pytest.mark.parametrize("helm", ["helm3", "helm"])
-def test_helm_upgrade_moves_the_release_to_composes_chart(kube, helm_env, tmp_path, helm):
+def test_the_readmes_steps_move_the_release_to_composes_chart_with_helm_upgrade(kube, helm_env, tmp_path, helm):
+    """README's steps as written, from `helm get values --all` on (the rollout wait left out: no controller runs
+    here)."""
     if helm == "helm":
         ok(run(helm, "plugin", "install", str(REPO / "chart" / "helm-plugin"), env=helm_env), "helm plugin install")
     namespace = kube.namespace(f"{helm}-move")
     install_the_openab_release(helm, helm_env, namespace)
+    old = tmp_path / "openab-values.yaml"
+    old.write_text(ok(run(helm, "get", "values", "ab", "-n", namespace, "--all", "-o", "yaml", env=helm_env),
+                      "helm get values").stdout)
+    values = migrated(tmp_path, old=old)
+    kube.kubectl("annotate", "pvc", "-n", namespace, "-l", "app.kubernetes.io/instance=ab",
+                 "helm.sh/resource-policy=keep", "--overwrite", check=True)
     pvc = get(kube, "pvc", PVC, namespace)
-    values = migrated(tmp_path)
-    ok(run(helm, "upgrade", "ab", "./chart", "-f", str(values), *POST_RENDERER[helm], "-n", namespace,
+    ok(run(helm, "upgrade", "ab", "./chart", "-n", namespace, "-f", str(values), *POST_RENDERER[helm],
            env=helm_env), f"{helm} upgrade")
     manifests = rendered(values)
     assert_now_composes(kube, namespace, manifests, pvc)

@@ -120,8 +120,9 @@ pub(super) fn migrate(
     Ok((super::header(source, Some(release)) + &yaml, notes.warnings))
 }
 
-/// Each agent migrated, and the objects the release had for the enabled ones. openab's chart always adds its example agent `kiro`; compose's does too, with other
-/// defaults, so a `kiro` absent from the values is turned off.
+/// Each agent migrated, and the objects the release had for the enabled ones. openab's chart always
+/// adds its example agent `kiro`; compose's does too, with other defaults, so a `kiro` absent from
+/// the values is turned off.
 fn migrate_agents(
     old: &Map<String, Value>,
     context: &agent::Context,
