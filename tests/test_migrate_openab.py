@@ -203,7 +203,10 @@ def test_what_compose_cannot_keep_is_named_with_what_to_delete(compose):
     said = "\n".join(warnings)
     for text in ["agents.claude.nameOverride: Deployment claude-bot: compose names it ab-openab-claude",
                  "kubectl delete deployment claude-bot", "agents.claude.nameOverride: Secret claude-bot",
-                 "kubectl annotate pvc ab-openab-kiro helm.sh/resource-policy=keep"]:
+                 "kubectl annotate pvc ab-openab-kiro helm.sh/resource-policy=keep",
+                 # openab's claude example runs the node-based image in /home/agent.
+                 "agents.claude.workingDir: /home/agent is kept as openab's chart ran it",
+                 "plugin claude says the image's user lives in /home/node"]:
         assert text in said, f"no warning with {text!r}:\n{said}"
     # kiro keeps every name: nothing to delete.
     assert not [w for w in warnings if "kubectl delete" in w and "agents.kiro" in w], said
