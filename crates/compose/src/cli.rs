@@ -68,19 +68,41 @@ pub enum Command {
     /// follow in its namespace, each agent in `<agent>.yaml` beside it (shared objects in `_shared.yaml`);
     /// what an earlier run generated from it is replaced, so a second run gives the same package.
     Krm(PluginArgs),
-    /// Print chart 0.4.0 values for chart 0.3.x values (agent.preset, top-level discord, ...).
+    /// Print compose values for the values of an older chart: agent-broker's chart 0.3.x, or openab's chart 0.5 to 0.8.
     ///
-    /// Every 0.3.x key is mapped or named in a warning on stderr that says why it has no place.
-    /// Values that already have an `agents:` map are 0.4.0 values: exit 2, nothing to migrate.
-    /// The result keeps the bot 0.3.x ran, the pre-rename agent-broker line (`bot.line: agent-broker`,
+    /// The chart is told by the values' shape: the one-agent charts (agent-broker's 0.3.x, openab's 0.5.x) have no
+    /// `agents` map, and openab's 0.5 names its own image (`image.repository: ghcr.io/openabdev/...`); openab's
+    /// chart 0.6 to 0.8 has an `agents` map and keys compose's values do not have (top-level `image`, an agent's
+    /// `image` as a string, its `nameOverride`, `persistence.enabled`, `existingClaim`, `storageClass` or `size`,
+    /// `secretEnv` as a list, a gateway's `image` string or `tag`). Values with `agents` and none of those are
+    /// compose's own: exit 2, nothing to migrate.
+    ///
+    /// Every key is carried over or named in a warning on stderr that says why it has no place and what to do;
+    /// the result is rendered before it is printed, and an error (exit 2) names the old key to fix.
+    ///
+    /// Chart 0.3.x: the result keeps the bot it ran, the pre-rename agent-broker line (`bot.line: agent-broker`,
     /// images at dd7e1ca), unless `--bot-line openab` moves it to openab 0.8.2.
+    ///
+    /// openab's chart: give the release's full values (`helm get values RELEASE --all -o yaml`, which include the
+    /// chart's defaults) and `--release-name RELEASE`. The result runs openab 0.8.2 (compose writes its config)
+    /// and keeps the release's object names and selector labels (`fullnameOverride`, `appNameLabel`): render it
+    /// as the same release and every Deployment, ConfigMap and Secret of 0.6 to 0.8 is updated in place. Each
+    /// agent's PVC is mounted at $HOME again (`persistence.volume.existingClaim`), so its login is kept. Inline
+    /// tokens stay inline: compose's Secret has the name and keys of the one openab's chart made. An object
+    /// compose cannot keep (0.5's one-agent objects, an agent's `nameOverride`, a name over 63 characters) is named
+    /// in a warning with what to delete before applying, and why. The commands, in order: chart/README.md,
+    /// "Moving a release of openab's own chart to compose".
     Migrate {
-        /// The 0.3.x values file; `-` reads stdin.
+        /// The old values file; `-` reads stdin.
         #[arg(short = 'f', long = "values", value_name = "FILE")]
         values: String,
-        /// The bot the migrated values deploy: agent-broker (what 0.3.x ran) or openab.
-        #[arg(long, value_name = "LINE", default_value = "agent-broker", value_parser = ["agent-broker", "openab"])]
-        bot_line: String,
+        /// The bot chart 0.3.x's values deploy: agent-broker (what it ran, the default) or openab. openab's chart's
+        /// values always deploy openab.
+        #[arg(long, value_name = "LINE", value_parser = ["agent-broker", "openab"])]
+        bot_line: Option<String>,
+        /// The Helm release the openab chart's values were installed as (`helm list`); needed for them.
+        #[arg(long, value_name = "NAME")]
+        release_name: Option<String>,
         #[command(flatten)]
         plugins: PluginArgs,
     },
@@ -227,10 +249,12 @@ pub fn run(cli: Cli) -> Result<Output> {
                 }
             }
         }
-        Some(Command::Migrate { values: file, bot_line, plugins }) => {
+        Some(Command::Migrate { values: file, bot_line, release_name, plugins }) => {
             let (source, text) = values::read_text(&file, read_stdin)?;
-            let line = crate::layout::BotLine::from_name(&bot_line).expect("clap allows only known lines");
-            let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options(), line)?;
+            let bot_line =
+                bot_line.map(|l| crate::layout::BotLine::from_name(&l).expect("clap allows only known lines"));
+            let options = modes::migrate::Options { bot_line, release_name };
+            let (stdout, warnings) = modes::migrate::migrate(&text, &source, &plugins.options(), &options)?;
             Ok(Output::with_warnings(stdout, &warnings))
         }
         Some(Command::Completion { shell }) => {
