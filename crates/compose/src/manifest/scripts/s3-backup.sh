@@ -229,7 +229,7 @@ sync_all() {
   fi
   hold_lease || return 1
   stage || { log "no snapshot this time: the home did not hold still"; return 1; }
-  manifest > "$HOME/staged" || return 1
+  manifest "$HOME/staged" || return 1
   if ! cmp -s "$HOME/staged" "$HOME/published"; then
     upload || { log "upload failed ($(where)); restores still get the last published snapshot"; return 1; }
     mv "$HOME/staged" "$HOME/published"

@@ -86,5 +86,6 @@ lease_now() {
   content=$(run rclone cat "$LEASES/$latest") || return 1
   printf '%s %s\n' "$latest" "$content"
 }
-# What the stage holds, as compared between backups: every folder, and every file's MD5, size and path.
-manifest() { run rclone lsf -R --format hsp --hash MD5 --links "$STAGE"; }
+# What the stage holds, as compared between backups, into file $1: every folder, and every file's MD5,
+# size and path, sorted (rclone lists folders in parallel).
+manifest() { run rclone lsf -R --format hsp --hash MD5 --links "$STAGE" > "$1.listed" && LC_ALL=C sort "$1.listed" > "$1"; }

@@ -74,7 +74,7 @@ while [ -z "$seeded" ]; do
   names=$(run rclone lsf --files-only "$SNAPSHOTS" 2>"$HOME/error") || fail "cannot read the snapshots: $(cat "$HOME/error")"
   if printf '%s\n' "$names" | grep -qx "$number"; then
     # What the backup compares the home with before it uploads anything.
-    manifest > "$HOME/published" || fail "cannot list $STAGE"
+    manifest "$HOME/published" || fail "cannot list $STAGE"
     log "snapshot $number read"
     break
   fi
