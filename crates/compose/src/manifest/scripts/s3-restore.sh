@@ -42,8 +42,8 @@ if [ -n "${SEED_DIR:-}" ]; then
   held=$(run rclone lsf -R --files-only "$REMOTE" 2>"$HOME/error") || fail "cannot read the backup: $(cat "$HOME/error")"
   if [ -n "$held" ]; then
     log "the backup holds files or was seeded before: not seeding from $SEED_DIR"
-  elif place "$SEED_DIR" \
-       && printf 'seeded from %s by %s\n' "$SEED_DIR" "$POD_NAME" | run rclone rcat "$REMOTE/@seeded"; then
+  elif place "$SEED_DIR" && printf 'seeded from %s by %s\n' "$SEED_DIR" "$POD_NAME" > "$HOME/seeded" \
+       && run rclone copyto "$HOME/seeded" "$REMOTE/@seeded"; then
     log "seeded $AGENT_HOME from $SEED_DIR; the backup uploads it"
     seeded=1
   else
