@@ -140,6 +140,27 @@ class Bucket:
         src.write_bytes(data)
         self.server.aws("s3api", "put-object", "--bucket", self.name, "--key", key, "--body", str(src), check=True)
 
+    def snapshots(self, prefix="team/a"):
+        """{number: (slot, pod)} of the published snapshots."""
+        out = {}
+        for key in self.keys():
+            if key.startswith(f"{prefix}/@snap/"):
+                slot, pod, _ = self.server.aws("s3", "cp", f"s3://{self.name}/{key}", "-", check=True).stdout.split()
+                out[key.rsplit("/", 1)[1]] = (slot, pod)
+        return out
+
+    def newest(self, prefix="team/a"):
+        """{path: key} of the newest snapshot (what a restore reads), or {} when there is none."""
+        snapshots = self.snapshots(prefix)
+        if not snapshots:
+            return {}
+        folder = f"{prefix}/@slot/{snapshots[max(snapshots)][0]}/"
+        return {k.removeprefix(folder): k for k in self.keys() if k.startswith(folder)}
+
+    def read(self, path, tmp_path):
+        """PATH's bytes in the newest snapshot."""
+        return self.get(self.newest()[path], tmp_path)
+
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory):
@@ -241,7 +262,8 @@ class Pod:
             assert mounts[env["SEED_DIR"]] == "seed" and name == "restore", mounts
             assert next(m for m in container["volumeMounts"] if m["name"] == "seed")["readOnly"] is True
             env["SEED_DIR"] = str(self.seed)
-        assert env["AGENT_HOME"] == AGENT_HOME and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
+        agent_home = self.deployment["spec"]["template"]["spec"]["containers"][0]["workingDir"]
+        assert env["AGENT_HOME"] == agent_home and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
         env.update(HOME=str(self.tools), AGENT_HOME=str(self.home), RCLONE_S3_ENDPOINT=self.endpoint,
                    TMPDIR=str(self.tools))
         env.update(self.env_override)
@@ -298,11 +320,8 @@ def test_first_start_then_a_second_pod_restores_byte_identical_files(s3, tmp_pat
     write(pod.home / ".claude" / "todos" / "t.json", "[]")                      # disposable
     write(pod.home / "unrelated.txt", "not a persisted path")
     pod.backup_once()
-    assert {k for k in s3.keys() if not k.startswith("team/a/@lease/")} == {
-        "team/a/.claude.json",
-        "team/a/.claude/.credentials.json",
-        "team/a/.claude/projects/my project/notes one.md",
-    }
+    assert set(s3.newest()) == {".claude.json", ".claude/.credentials.json", ".claude/projects/my project/notes one.md"}
+    assert {k.split("/")[2] for k in s3.keys()} == {"@lease", "@snap", "@slot"}
     # 2. A second pod with a fresh, empty HOME gets the same bytes back.
     second = restored_pod("claude", tmp_path, s3, name="pod-b")
     for rel in [".claude.json", ".claude/.credentials.json", ".claude/projects/my project/notes one.md"]:
@@ -333,6 +352,7 @@ def test_a_login_on_an_old_claim_seeds_an_empty_backup_once(minio, tmp_path):
     # The seeded login is in the backup before the agent starts, and the seeding is recorded.
     assert {"team/a/@seeded", "team/a/.claude/.credentials.json", "team/a/.claude.json"} <= minio.keys()
     pod.backup_once()
+    assert ".claude/.credentials.json" in minio.newest()
     # The second start restores from S3, whatever the claim holds now.
     write(pod.seed / ".claude" / ".credentials.json", '{"token": "stale"}')
     second = restored_pod("claude", tmp_path, minio, name="pod-b", s3_extra=extra)
@@ -353,7 +373,7 @@ def test_a_binary_login_database_round_trips(s3, tmp_path):
     write(pod.home / ".local" / "share" / "kiro-cli" / "data.sqlite3", token_db)
     write(pod.home / ".kiro" / "sessions" / "s1.json", "{}")                     # disposable, outside persisted dirs
     pod.backup_once()
-    assert "team/a/.local/share/kiro-cli/data.sqlite3" in s3.keys()
+    assert ".local/share/kiro-cli/data.sqlite3" in s3.newest()
     assert not any("sessions" in k for k in s3.keys())
     second = restored_pod("kiro", tmp_path, s3, name="pod-b")
     assert (second.home / ".local" / "share" / "kiro-cli" / "data.sqlite3").read_bytes() == token_db
@@ -364,7 +384,7 @@ def test_sigterm_uploads_the_last_change_and_exits_zero(s3, tmp_path):
     write(pod.home / ".codex" / "auth.json", "v1")
     proc = pod.start_backup(interval=1)
     deadline = time.time() + 60
-    while "team/a/.codex/auth.json" not in s3.keys():
+    while ".codex/auth.json" not in s3.newest():
         assert time.time() < deadline, "the periodic sync never uploaded"
         time.sleep(0.5)
     # A refresh-token rotation just before the pod stops must not be lost.
@@ -372,7 +392,7 @@ def test_sigterm_uploads_the_last_change_and_exits_zero(s3, tmp_path):
     code, err = pod.stop_backup(proc)
     assert code == 0, err
     assert "final upload done" in err
-    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"v2-rotated"
+    assert s3.read(".codex/auth.json", tmp_path) == b"v2-rotated"
 
 
 @pytest.mark.parametrize("failure", ["wrong credentials", "unreachable endpoint", "no such bucket"])
@@ -402,7 +422,7 @@ def test_restore_fails_loudly_and_backup_uploads_and_deletes_nothing(s3, tmp_pat
     assert code != 0
     assert "no restore marker" in err
     assert s3.keys() == before
-    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"good login"
+    assert s3.read(".codex/auth.json", tmp_path) == b"good login"
 
 
 # Issue 11, item 1: change detection by content, not size and mtime.
@@ -412,7 +432,7 @@ def test_a_same_size_change_with_an_older_mtime_is_uploaded(s3, tmp_path, when):
     auth = pod.home / ".codex" / "auth.json"
     write(auth, '{"refresh_token": "AAAA"}')
     pod.backup_once()
-    uploaded = s3.head("team/a/.codex/auth.json")["LastModified"]
+    uploaded = s3.head(s3.newest()[".codex/auth.json"])["LastModified"]
     write(auth, '{"refresh_token": "BBBB"}')
     if when == "restored or copied with an older mtime":
         old = time.time() - 86400
@@ -422,7 +442,7 @@ def test_a_same_size_change_with_an_older_mtime_is_uploaded(s3, tmp_path, when):
             tzinfo=datetime.timezone.utc).timestamp() - 1
     os.utime(auth, (old, old))
     pod.backup_once()
-    assert s3.get("team/a/.codex/auth.json", tmp_path) == b'{"refresh_token": "BBBB"}'
+    assert s3.read(".codex/auth.json", tmp_path) == b'{"refresh_token": "BBBB"}'
 
 
 # Item 2: a restore that runs again in a living pod keeps the newer home.
@@ -468,10 +488,10 @@ def test_symlinks_are_never_followed_and_never_fail_a_sync(s3, tmp_path):
     (claude / "self").symlink_to(".")
     err = pod.backup_once()
     assert "ERROR" not in err and "error" not in err, err
-    for key in s3.keys():
-        if key.startswith("team/a/.claude/"):
-            assert b"do-not-upload" not in s3.get(key, tmp_path), key
-    assert not any(k.startswith("team/a/.claude/etc/") for k in s3.keys())
+    snapshot = s3.newest()
+    for path, key in snapshot.items():
+        assert b"do-not-upload" not in s3.get(key, tmp_path), key
+    assert not any(p.startswith(".claude/etc/") for p in snapshot)
     second = restored_pod("claude", tmp_path, s3, name="pod-b")
     restored = second.home / ".claude"
     assert os.readlink(restored / "environ") == str(outside / "environ")
@@ -503,8 +523,8 @@ def test_modes_and_empty_folders_survive(s3, tmp_path):
         assert mode(folder) & 0o077 == 0, (folder, oct(mode(folder)))
 
 
-# Item 6: a logout reaches the backup; what a sync deletes or replaces stays in a dated trash.
-def test_a_logout_reaches_the_backup_and_the_trash_keeps_the_old_login(s3, tmp_path):
+# Item 6: a logout reaches the backup; the snapshot from before it stays, and can be restored.
+def test_a_logout_reaches_the_backup_and_an_older_snapshot_keeps_the_old_login(s3, tmp_path):
     pod = restored_pod("claude", tmp_path, s3)
     write(pod.home / ".claude.json", '{"oauthAccount": "me"}')
     write(pod.home / ".claude" / ".credentials.json", '{"token": "t1"}')
@@ -514,40 +534,54 @@ def test_a_logout_reaches_the_backup_and_the_trash_keeps_the_old_login(s3, tmp_p
     (pod.home / ".claude" / ".credentials.json").unlink()
     write(pod.home / ".claude" / "settings.json", '{"theme": "dark"}')
     pod.backup_once()
-    keys = s3.keys()
-    assert "team/a/.claude.json" not in keys and "team/a/.claude/.credentials.json" not in keys
-    trash = sorted(k for k in keys if k.startswith("team/a/@trash/"))
-    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    assert {k.split("/", 5)[-1] for k in trash} == {".claude.json", ".claude/.credentials.json", ".claude/settings.json"}
-    assert all(k.startswith(f"team/a/@trash/{day}/") for k in trash), trash
+    newest = s3.newest()
+    assert ".claude.json" not in newest and ".claude/.credentials.json" not in newest
     # The next pod starts logged out, as the user left it.
     second = restored_pod("claude", tmp_path, s3, name="pod-b")
     assert not (second.home / ".claude.json").exists()
     assert not (second.home / ".claude" / ".credentials.json").exists()
     assert (second.home / ".claude" / "settings.json").read_text() == '{"theme": "dark"}'
-    # The chart README's recipe brings the old login back from the trash.
-    moment = trash[0].split("/")[4]
-    restore_from_trash = subprocess.run(
-        [str(VENV_BIN / "rclone"), "copy", f":s3:{s3.name}/team/a/@trash/{day}/{moment}", f":s3:{s3.name}/team/a"],
-        env=dict(os.environ, RCLONE_S3_PROVIDER="Other", RCLONE_S3_ENDPOINT=s3.endpoint, RCLONE_S3_ENV_AUTH="true",
-                 AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, RCLONE_CONFIG="/dev/null"),
-        capture_output=True, text=True)
-    assert restore_from_trash.returncode == 0, restore_from_trash.stderr
-    assert s3.get("team/a/.claude/.credentials.json", tmp_path) == b'{"token": "t1"}'
+    # The chart README's recipe: the older snapshot published again, as the newest.
+    env = dict(os.environ, RCLONE_S3_PROVIDER="Other", RCLONE_S3_ENDPOINT=s3.endpoint, RCLONE_S3_ENV_AUTH="true",
+               AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, RCLONE_CONFIG="/dev/null")
+    rclone = lambda *args: subprocess.run([str(VENV_BIN / "rclone"), *args], env=env,  # noqa: E731
+                                          capture_output=True, text=True, check=True).stdout
+    listed = rclone("lsf", f":s3:{s3.name}/team/a/@snap").split()
+    assert listed == sorted(s3.snapshots()) and len(listed) == 2
+    again = f"{int(listed[-1]) + 1:012d}"
+    rclone("copyto", f":s3:{s3.name}/team/a/@snap/{listed[0]}", f":s3:{s3.name}/team/a/@snap/{again}")
+    third = restored_pod("claude", tmp_path, s3, name="pod-c")
+    assert (third.home / ".claude" / ".credentials.json").read_text() == '{"token": "t1"}'
+    assert (third.home / ".claude" / "settings.json").read_text() == "{}"
+    # Its backup goes on from there, and never writes into the slot two snapshots now share.
+    write(third.home / ".claude" / ".credentials.json", '{"token": "t2"}')
+    third.backup_once()
+    assert s3.read(".claude/.credentials.json", tmp_path) == b'{"token": "t2"}'
+    shared = s3.snapshots()[again][0]
+    assert s3.get(f"team/a/@slot/{shared}/.claude/.credentials.json", tmp_path) == b'{"token": "t1"}'
 
 
-def test_the_trash_is_emptied_after_trash_days(s3, tmp_path):
-    pod = restored_pod("codex", tmp_path, s3, s3_extra={"trashDays": 3})
-    old = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=4)).strftime("%Y-%m-%d")
-    recent = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2)).strftime("%Y-%m-%d")
-    s3.put(f"team/a/@trash/{old}/120000/.codex/auth.json", b"old", tmp_path)
-    s3.put(f"team/a/@trash/{recent}/120000/.codex/auth.json", b"recent", tmp_path)
-    write(pod.home / ".codex" / "auth.json", "now")
-    err = pod.backup_once()
-    keys = s3.keys()
-    assert f"team/a/@trash/{recent}/120000/.codex/auth.json" in keys
-    assert not any(k.startswith(f"team/a/@trash/{old}/") for k in keys), err
-    assert f"removed the trash of {old}" in err
+def test_retention_keeps_the_three_newest_and_the_newest_of_each_day(s3, tmp_path):
+    """keepDays 3: the snapshots of 5 and 2 days ago (put here as an older pod would have) and four new
+    ones; kept are the three newest and the one of 2 days ago; the others' slots are reused."""
+    now = time.time()
+    for number, slot, days in [(1, 0, 5), (2, 1, 2)]:
+        s3.put(f"team/a/@slot/{slot}/.codex/auth.json", f"{days} days ago".encode(), tmp_path)
+        s3.put(f"team/a/@snap/{number:012d}", f"{slot} old-pod {int(now - days * 86400)}\n".encode(), tmp_path)
+    pod = restored_pod("codex", tmp_path, s3, s3_extra={"keepDays": 3})
+    assert (pod.home / ".codex" / "auth.json").read_text() == "2 days ago"
+    errs = ""
+    for n in range(3, 7):
+        write(pod.home / ".codex" / "auth.json", f"today {n}")
+        errs += pod.backup_once()
+    snapshots = s3.snapshots()
+    assert sorted(snapshots) == [f"{n:012d}" for n in (2, 4, 5, 6)], errs
+    assert "snapshot 000000000001 removed (retention)" in errs and "snapshot 000000000003 removed (retention)" in errs
+    assert s3.read(".codex/auth.json", tmp_path) == b"today 6"
+    # Slots: one per kept snapshot, and one spare for the next upload.
+    slots = {k.split("/")[3] for k in s3.keys() if k.startswith("team/a/@slot/")}
+    assert len(slots) == len(snapshots) + 1, (slots, snapshots)
+    assert len({slot for slot, _ in snapshots.values()}) == len(snapshots)
 
 
 # Item 7: the S3 tools read no configuration the agent can write, and the agent has no S3 identity.
@@ -561,7 +595,8 @@ def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, 
     assert {m["name"] for m in agent["volumeMounts"]} == {"config", "home", "tmp"}
     assert not any(e["name"].startswith(("AWS_", "RCLONE_")) for e in agent["env"])
     assert "envFrom" not in agent
-    assert {"name": "s3-tools", "emptyDir": {"sizeLimit": "16Mi"}} in pod_spec["volumes"]
+    # The backup's stage (a copy of the persisted paths) lives there: as large as the home may grow.
+    assert {"name": "s3-tools", "emptyDir": {"sizeLimit": "2Gi"}} in pod_spec["volumes"]
     # A config the agent wrote into its home with a credential_process must never run.
     pod = Pod("codex", tmp_path, s3, key=None)
     canary = tmp_path / "credential-process-ran"
@@ -584,11 +619,11 @@ def test_the_s3_tools_have_a_home_of_their_own_and_the_agent_no_s3_identity(s3, 
     assert not canary.exists()
 
 
-def wait_for_key(s3, key, seconds=30):
-    """Waits until the running backup has uploaded KEY."""
+def wait_for_path(s3, path, seconds=30):
+    """Waits until the running backup has published a snapshot holding PATH."""
     deadline = time.time() + seconds
-    while key not in s3.keys():
-        assert time.time() < deadline, f"{key} was not uploaded within {seconds}s"
+    while path not in s3.newest():
+        assert time.time() < deadline, f"{path} was not uploaded within {seconds}s"
         time.sleep(0.3)
 
 
@@ -597,7 +632,7 @@ def test_a_second_pod_never_uploads_and_says_what_it_saw(s3, tmp_path):
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
     running_a = a.start_backup(interval=1)
-    wait_for_key(s3, "team/a/.codex/auth.json")
+    wait_for_path(s3, ".codex/auth.json")
     # Someone scales to 2: pod B restores A's login, then its own CLI rotates the token.
     b = restored_pod("codex", tmp_path, s3, name="pod-b")
     write(b.home / ".codex" / "auth.json", "B-rotated")
@@ -612,28 +647,30 @@ def test_a_second_pod_never_uploads_and_says_what_it_saw(s3, tmp_path):
     assert code_b != 0
     assert "another pod wrote the backup after this pod restored it" in err_b and "pod-a" in err_b, err_b
     assert "this pod will not upload" in err_b, err_b
-    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"A2"
+    assert s3.read(".codex/auth.json", tmp_path) == b"A2"
     # A rollout: the next pod restores after A released the lease, and takes it over.
     c = restored_pod("codex", tmp_path, s3, name="pod-c")
     assert (c.home / ".codex" / "auth.json").read_text() == "A2"
     write(c.home / ".codex" / "auth.json", "C1")
     err_c = c.backup_once()
     assert "holding the backup (lease 000000000002)" in err_c, err_c
-    assert s3.get("team/a/.codex/auth.json", tmp_path) == b"C1"
+    assert s3.read(".codex/auth.json", tmp_path) == b"C1"
 
 
 def test_after_a_node_crash_the_next_pod_takes_over_a_stale_lease(s3, tmp_path):
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
     running_a = a.start_backup(interval=1)
-    wait_for_key(s3, "team/a/.codex/auth.json")
+    wait_for_path(s3, ".codex/auth.json")
     running_a.kill()                                  # the node dies: no final upload, no release
     running_a.communicate()
     b = restored_pod("codex", tmp_path, s3, name="pod-b")
     write(b.home / ".codex" / "auth.json", "B1")
-    running_b = b.start_backup(interval=2)            # the lease goes stale after 3 intervals
-    deadline = time.time() + 30
-    while s3.get("team/a/.codex/auth.json", tmp_path) != b"B1":
+    # The lease goes stale after 3 intervals: long enough here that pod-b starts while pod-a's still holds
+    # (a restore of a snapshot takes a few seconds on a busy machine).
+    running_b = b.start_backup(interval=5)
+    deadline = time.time() + 60
+    while s3.read(".codex/auth.json", tmp_path) != b"B1":
         assert time.time() < deadline, "the new pod never took over the stale lease"
         time.sleep(0.5)
     code, err = b.stop_backup(running_b)
@@ -704,7 +741,7 @@ def test_server_side_encryption_is_passed_through(minio, tmp_path, sse, kms_key)
     pod = restored_pod("codex", tmp_path, minio, s3_extra=extra)
     write(pod.home / ".codex" / "auth.json", "encrypted at rest")
     pod.backup_once()
-    head = minio.head("team/a/.codex/auth.json")
+    head = minio.head(minio.newest()[".codex/auth.json"])
     assert head.get("ServerSideEncryption") == sse, head
     if kms_key:
         assert kms_key in head.get("SSEKMSKeyId", ""), head
@@ -731,7 +768,7 @@ def test_a_kms_key_without_aws_kms_is_rejected():
     ({"s3": {"enabled": True, "bucket": "192.168.1.1"}}, "agents.a.persistence.s3.bucket"),
     ({"s3": {"enabled": True, "bucket": "ok-bucket", "prefix": "../other"}}, "agents.a.persistence.s3.prefix"),
     ({"s3": {"enabled": True, "bucket": "ok-bucket", "sse": "aws:kms2"}}, "agents.a.persistence.s3.sse"),
-    ({"s3": {"enabled": True, "bucket": "ok-bucket", "trashDays": 0}}, "agents.a.persistence.s3.trashDays"),
+    ({"s3": {"enabled": True, "bucket": "ok-bucket", "keepDays": 0}}, "agents.a.persistence.s3.keepDays"),
     ({"s3": {"enabled": True}}, "agents.a.persistence.s3.bucket"),
 ])
 def test_hostile_paths_and_bucket_names_are_rejected_before_any_manifest(persistence, where):

@@ -540,8 +540,8 @@ pub struct S3 {
     pub sse: String,
     /// The KMS key of `aws:kms` (empty: the bucket's default key).
     pub sse_kms_key_id: String,
-    /// Days a deleted or replaced object stays under `<prefix>/@trash/`.
-    pub trash_days: u32,
+    /// Days older snapshots are kept (the newest of each day, besides the three newest).
+    pub keep_days: u32,
 }
 
 impl S3 {
@@ -568,7 +568,7 @@ impl Default for S3 {
             security_context: Map::new(),
             sse: String::new(),
             sse_kms_key_id: String::new(),
-            trash_days: 7,
+            keep_days: 7,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Login state on S3 or MinIO, without a PVC: a `restore` init container fills $HOME before the
-//! agent starts, and a `backup` native sidecar (an init container with `restartPolicy: Always`,
-//! which starts before and stops after the agent) mirrors it every interval and once on SIGTERM.
-//! Both run rclone (content checksums, links kept as links, modes and empty folders kept, a trash
-//! for what a sync deletes or replaces). The scripts are fixed text; bucket, prefix and paths reach
+//! Login state on S3 or MinIO, without a PVC: a `restore` init container fills $HOME from the newest
+//! snapshot before the agent starts, and a `backup` native sidecar (an init container with
+//! `restartPolicy: Always`, which starts before and stops after the agent) takes a snapshot every
+//! interval and once on SIGTERM: a stable copy of the persisted paths in its own folder, uploaded,
+//! checked, then published with one conditional put. Both run rclone (content checksums, links kept
+//! as links, modes and empty folders kept). The scripts are fixed text; bucket, prefix and paths reach
 //! them as environment data. ARCHITECTURE.md ("Login state on S3") lists the faults these scripts are tested against.
 
 use super::Context;
@@ -48,9 +49,11 @@ impl<'a> Backup<'a> {
         vec![restore, backup]
     }
 
-    /// The pod's own volumes: the S3 tools' folder, and the claim to seed from when there is one.
+    /// The pod's own volumes: the S3 tools' folder (which holds the stage, a copy of the persisted
+    /// paths, so it may grow as large as the home), and the claim to seed from when there is one.
     pub fn volumes(&self) -> Vec<Value> {
-        let mut volumes = vec![json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}})];
+        let tools = json!({"name": TOOLS_VOLUME, "emptyDir": {"sizeLimit": self.agent.values.home_size_limit}});
+        let mut volumes = vec![tools];
         let s3 = &self.agent.values.persistence.s3;
         if !s3.seed_from_claim.is_empty() {
             let claim = json!({"claimName": s3.seed_from_claim, "readOnly": true});
@@ -118,7 +121,7 @@ impl<'a> Backup<'a> {
         }
         if role == "backup" {
             env.push(value("SYNC_INTERVAL", &s3.sync_interval_seconds.to_string()));
-            env.push(value("TRASH_DAYS", &s3.trash_days.to_string()));
+            env.push(value("KEEP_DAYS", &s3.keep_days.to_string()));
             env.push(value("FINAL_SECONDS", &FINAL_UPLOAD_SECONDS.to_string()));
         }
         let mut c = json!({

@@ -2,7 +2,8 @@
 # this text):
 #   AGENT_HOME      the agent's home (an emptyDir shared with the agent container)
 #   HOME            this container's own folder (an emptyDir the agent container does not mount):
-#                   rclone's and the AWS SDK's config, the filter rules, the lease this pod holds
+#                   rclone's and the AWS SDK's config, the filter rules, the lease this pod holds, and
+#                   the stage: the copy of the persisted paths that is uploaded, or that was restored
 #   S3_BUCKET       bucket name, checked by compose against S3's naming rules
 #   S3_PREFIX       key prefix, checked by compose (relative, no "..", safe characters)
 #   PERSIST_PATHS   one line per path: "<kind> <path> [<excluded subpath>...]", kind f, d or ? (unknown),
@@ -11,9 +12,11 @@
 #   SEED_DIR        restore only, with seedFromClaim: the old home's claim, mounted read-only
 #   RCLONE_S3_*     provider, region, endpoint and server-side encryption, as rclone reads them
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (credentialsSecret) or the pod's identity (IRSA, Pod Identity)
-# Layout under the prefix: <path> as in $AGENT_HOME; @lease/<generation> (who may upload);
-# @trash/<day>/<time>/<path> (what a backup deleted or replaced); @seeded (a seeding happened).
-# '@' is never in a persisted path.
+# Layout under the prefix: @snap/<number> (a snapshot, published by one conditional put once its files
+# are uploaded and checked; holds "<slot> <pod> <epoch>"); @slot/<slot>/<path> (a snapshot's files as in
+# $AGENT_HOME, in a folder no published snapshot uses while they are written); @lease/<generation>
+# (who may upload); @seeded (a seeding happened). Backups from before snapshots: <path> at the prefix
+# itself, read while there is no snapshot. '@' is never in a persisted path.
 set -u
 # Paths and rules hold no glob on purpose: no pathname expansion anywhere.
 set -f
@@ -23,6 +26,9 @@ MARKER="$AGENT_HOME/.agent-broker-restored"
 REMOTE=":s3:$S3_BUCKET/$S3_PREFIX"
 LEASES="$REMOTE/@lease"
 FILTERS="$HOME/filters"
+STAGE="$HOME/stage"
+SNAPSHOTS="$REMOTE/@snap"
+SLOTS="$REMOTE/@slot"
 # Nothing the agent can write is read as configuration: rclone and the AWS SDK look only here.
 export RCLONE_CONFIG="$HOME/rclone.conf" AWS_CONFIG_FILE="$HOME/aws-config" AWS_SHARED_CREDENTIALS_FILE="$HOME/aws-credentials"
 [ -e "$RCLONE_CONFIG" ] || : > "$RCLONE_CONFIG"
@@ -80,3 +86,6 @@ lease_now() {
   content=$(run rclone cat "$LEASES/$latest") || return 1
   printf '%s %s\n' "$latest" "$content"
 }
+# What the stage holds, as compared between backups, into file $1: every folder, and every file's MD5,
+# size and path, sorted (rclone lists folders in parallel).
+manifest() { run rclone lsf -R --format hsp --hash MD5 --links "$STAGE" > "$1.listed" && LC_ALL=C sort "$1.listed" > "$1"; }
