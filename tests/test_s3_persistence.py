@@ -29,7 +29,6 @@ SECRET_KEY = "compose-test-secret-key-0123456789"
 # MinIO's static KMS key (name:base64 of 32 bytes): server-side encryption works without a KMS server.
 MINIO_KMS_KEY = "compose-test-key:" + base64.b64encode(bytes(range(32))).decode()
 MARKER = ".agent-broker-restored"
-AGENT_HOME = "/home/agent"
 
 
 def free_port():
@@ -226,6 +225,8 @@ class Pod:
         self.deployment = render(agent, top)
         spec = self.deployment["spec"]["template"]["spec"]
         self.containers = {c["name"]: c for c in spec["initContainers"]}
+        # The agent's $HOME, which its plugin gives per bot line (/home/node for openab's node-based images).
+        self.agent_home = next(e["value"] for e in spec["containers"][0]["env"] if e["name"] == "HOME")
         assert self.containers["backup"]["restartPolicy"] == "Always", "backup must be a native sidecar"
         assert "restartPolicy" not in self.containers["restore"]
         for c in self.containers.values():
@@ -262,8 +263,7 @@ class Pod:
             assert mounts[env["SEED_DIR"]] == "seed" and name == "restore", mounts
             assert next(m for m in container["volumeMounts"] if m["name"] == "seed")["readOnly"] is True
             env["SEED_DIR"] = str(self.seed)
-        agent_home = self.deployment["spec"]["template"]["spec"]["containers"][0]["workingDir"]
-        assert env["AGENT_HOME"] == agent_home and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
+        assert env["AGENT_HOME"] == self.agent_home and env["RCLONE_S3_ENDPOINT"] == "http://minio.storage.svc:9000"
         env.update(HOME=str(self.tools), AGENT_HOME=str(self.home), RCLONE_S3_ENDPOINT=self.endpoint,
                    TMPDIR=str(self.tools))
         env.update(self.env_override)
