@@ -147,8 +147,7 @@ fn resolve_one<'v>(
                         diagnostics
                             .into_iter()
                             .map(|(path, message)| {
-                                let path =
-                                    if path.is_empty() { agent_path.clone() } else { format!("{agent_path}.{path}") };
+                                let path = crate::plugin::answer::diagnostic_path(&agent_path, &path);
                                 Diagnostic::new(&origin, path, format!("plugin `{}`: {message}", p.info.name))
                             })
                             .collect(),

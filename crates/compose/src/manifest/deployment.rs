@@ -65,14 +65,7 @@ pub fn deployment(ctx: &Context, agent: &Agent, name: &str, checksum: &str) -> V
     let mut containers = vec![agent_container(ctx, agent, name)];
     containers.extend(extra_containers(ctx, &v.extra_containers));
     pod.insert("containers".into(), Value::Array(containers));
-    let mut volumes = vec![
-        json!({"name": CONFIG_VOLUME, "configMap": {"name": name}}),
-        home_volume(agent, name),
-        json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
-    ];
-    volumes.extend(backup.iter().flat_map(|b| b.volumes()));
-    volumes.extend(v.extra_volumes.iter().cloned());
-    pod.insert("volumes".into(), Value::Array(volumes));
+    pod.insert("volumes".into(), Value::Array(volumes(agent, name, backup.as_ref())));
     if !v.node_selector.is_empty() {
         pod.insert("nodeSelector".into(), json!(v.node_selector));
     }
@@ -141,6 +134,19 @@ fn agent_container(ctx: &Context, agent: &Agent, name: &str) -> Value {
     c.insert("securityContext".into(), ctx.container_security_context());
     c.insert("volumeMounts".into(), Value::Array(mounts));
     Value::Object(c)
+}
+
+/// The pod's volumes: compose's own (config, home, tmp, then the S3 containers'), then the operator's.
+fn volumes(agent: &Agent, name: &str, backup: Option<&persistence::Backup>) -> Vec<Value> {
+    let v = &agent.values;
+    let mut volumes = vec![
+        json!({"name": CONFIG_VOLUME, "configMap": {"name": name}}),
+        home_volume(agent, name),
+        json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": v.tmp_size_limit}}),
+    ];
+    volumes.extend(backup.iter().flat_map(|b| b.volumes()));
+    volumes.extend(v.extra_volumes.iter().cloned());
+    volumes
 }
 
 /// `$HOME`: an emptyDir (restored from S3 when asked), or the PVC of `persistence.volume`.

@@ -70,6 +70,27 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
 /// (values key, name): a plugin naming one is refused. Returns why the answer cannot be used, as a
 /// phrase about the plugin ("its home ...").
 pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result<CheckedDefaults, String> {
+    check_bounds(&d)?;
+    check_image_and_command(&d)?;
+    let (persist, disposable, instruction_files) = check_paths(&d)?;
+    check_env(&d, operator_env)?;
+    Ok(CheckedDefaults {
+        image: d.image,
+        image_tag: d.image_tag,
+        command: d.command,
+        args: d.args,
+        home: d.home,
+        persist,
+        disposable,
+        instruction_files,
+        login_command: d.login_command,
+        env: d.env,
+        warnings: d.warnings.iter().map(|w| one_line(w)).collect(),
+    })
+}
+
+/// The answer's size and list lengths within [`MAX_ANSWER_BYTES`] and [`MAX_LIST`].
+fn check_bounds(d: &AgentDefaults) -> Result<(), String> {
     let size = d.image.len()
         + d.image_tag.len()
         + d.command.len()
@@ -96,6 +117,11 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
             return Err(format!("it returned {len} {what}, more than {MAX_LIST}"));
         }
     }
+    Ok(())
+}
+
+/// Image, tag, command, args, home and login command as a Deployment and config.toml take them.
+fn check_image_and_command(d: &AgentDefaults) -> Result<(), String> {
     for (what, value) in [("image", &d.image), ("command", &d.command), ("home", &d.home)] {
         if value.is_empty() {
             return Err(format!("it gives no {what}; every agent using it would have to set one"));
@@ -113,6 +139,14 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
         return Err(format!("its argument {:?} is too long or holds a NUL byte", clip(a)));
     }
     rules::home_dir(&d.home).map_err(|why| format!("its home {:?} {why}", clip(&d.home)))?;
+    if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
+        return Err("its login command is not one line of at most 512 characters".into());
+    }
+    Ok(())
+}
+
+/// Persisted, disposable and instruction paths under $HOME, by [`rules::persisted_paths`] together.
+fn check_paths(d: &AgentDefaults) -> Result<(Vec<HomePath>, Vec<String>, Vec<String>), String> {
     let relative = |what: &str, p: &str| -> Result<String, String> {
         rules::relative_path(p).map(str::to_string).map_err(|why| format!("its {what} {:?} {why}", clip(p)))
     };
@@ -131,7 +165,7 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
         let file = relative("instruction file", p)?;
         if file.rsplit('/').next() == Some(CONFIG_FILE) {
             return Err(format!(
-                "its instruction file {file:?} is named {CONFIG_FILE}, the key of agent-broker's own config in the \
+                "its instruction file {file:?} is named {CONFIG_FILE}, the key of the bot's own config in the \
                  agent's ConfigMap"
             ));
         }
@@ -142,9 +176,11 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
     }
     let persisted: Vec<&str> = persist.iter().map(|p| p.path.as_str()).collect();
     rules::persisted_paths(&persisted, &instruction_files).map_err(|(_, why)| format!("in its answer, {why}"))?;
-    if d.login_command.len() > 512 || d.login_command.chars().any(char::is_control) {
-        return Err("its login command is not one line of at most 512 characters".into());
-    }
+    Ok((persist, disposable, instruction_files))
+}
+
+/// The plugin's variables: valid names, none compose or the operator's Secrets set, each once.
+fn check_env(d: &AgentDefaults, operator_env: &[(&str, &str)]) -> Result<(), String> {
     for (i, (k, v)) in d.env.iter().enumerate() {
         // A name also in the agent's plain `env` is the operator's override of this default: it
         // yields in `resolve`. One the operator gives from a Secret is compose's to set.
@@ -160,19 +196,7 @@ pub fn check_defaults(d: AgentDefaults, operator_env: &[(&str, &str)]) -> Result
             return Err(format!("it sets the environment variable {k} twice"));
         }
     }
-    Ok(CheckedDefaults {
-        image: d.image,
-        image_tag: d.image_tag,
-        command: d.command,
-        args: d.args,
-        home: d.home,
-        persist,
-        disposable,
-        instruction_files,
-        login_command: d.login_command,
-        env: d.env,
-        warnings: d.warnings.iter().map(|w| one_line(w)).collect(),
-    })
+    Ok(())
 }
 
 /// A plugin's diagnostics, made safe to print (one line each, bounded).
@@ -206,4 +230,10 @@ fn clip(s: &str) -> &str {
         Some((i, _)) => &s[..i],
         None => s,
     }
+}
+
+/// Where a plugin's diagnostic points, as a values path: `path` (inside the agent, `args[0]`) under
+/// `agent_path` (`agents.kiro`), or the agent itself when the plugin gave none.
+pub fn diagnostic_path(agent_path: &str, path: &str) -> String {
+    if path.is_empty() { agent_path.to_string() } else { format!("{agent_path}.{path}") }
 }

@@ -140,7 +140,7 @@ fn check_agents(p: &Plugin, values: &Values, shown: &str) -> Result<Vec<String>>
             Ok(Answer::Rejected(diagnostics)) => {
                 rejected += 1;
                 for (path, message) in diagnostics {
-                    let path = if path.is_empty() { at.to_string() } else { format!("{at}.{path}") };
+                    let path = super::answer::diagnostic_path(&at.to_string(), &path);
                     report.push(format!("rejected: {path}: {message}"));
                 }
             }

@@ -77,6 +77,7 @@ fn parent_schema_node(schema_pointer: &str) -> Option<&'static Value> {
     schema().pointer(parent)
 }
 
+// One arm per JSON Schema keyword: the table of messages reads best in one place, so this stays long.
 fn describe(
     values: &Values,
     at: &YamlPath,
