@@ -145,8 +145,11 @@ fn check_image_and_command(d: &AgentDefaults) -> Result<(), String> {
     Ok(())
 }
 
+/// A plugin's paths under $HOME, checked: (persisted, disposable, instruction files).
+type CheckedPaths = (Vec<HomePath>, Vec<String>, Vec<String>);
+
 /// Persisted, disposable and instruction paths under $HOME, by [`rules::persisted_paths`] together.
-fn check_paths(d: &AgentDefaults) -> Result<(Vec<HomePath>, Vec<String>, Vec<String>), String> {
+fn check_paths(d: &AgentDefaults) -> Result<CheckedPaths, String> {
     let relative = |what: &str, p: &str| -> Result<String, String> {
         rules::relative_path(p).map(str::to_string).map_err(|why| format!("its {what} {:?} {why}", clip(p)))
     };
