@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import stat
 import subprocess
 import threading
@@ -864,10 +865,14 @@ def test_s3_behind_a_proxy_with_a_private_ca(tmp_path):
     proxy = ConnectProxy()
     try:
         deadline = time.time() + 30
-        while subprocess.run(["curl", "-sf", "--cacert", str(ca), f"https://{address}:{port}/minio/health/ready"],
-                             capture_output=True).returncode != 0:
-            assert time.time() < deadline and minio.poll() is None, (tmp_path / "tls-minio.log").read_text()
-            time.sleep(0.2)
+        context = ssl.create_default_context(cafile=str(ca))
+        while True:
+            try:
+                urllib.request.urlopen(f"https://{address}:{port}/minio/health/ready", timeout=1, context=context)
+                break
+            except OSError:
+                assert time.time() < deadline and minio.poll() is None, (tmp_path / "tls-minio.log").read_text()
+                time.sleep(0.2)
         subprocess.run([str(VENV_BIN / "aws"), "--endpoint-url", f"https://{address}:{port}", "--ca-bundle", str(ca),
                         "s3", "mb", "s3://logins-tls"], check=True, capture_output=True,
                        env=dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
