@@ -182,7 +182,7 @@ impl ValuesArgs {
         self.inputs().is_empty()
     }
 
-    /// The inputs in Helm's order: every -f file, then the --set flags (Values::load applies them so).
+    /// The inputs: every -f file, then the --set flags (Values::load applies those in Helm's order).
     pub fn inputs(&self) -> Vec<Input> {
         let sets = [
             (Flag::Typed, &self.set),

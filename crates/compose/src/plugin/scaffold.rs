@@ -122,6 +122,7 @@ fn files(lang: Lang, fill: impl Fn(&str) -> String) -> Vec<(String, String)> {
             ("package.json", fill(include_str!("scaffold/package.json.in"))),
             ("build.mjs", fill(include_str!("scaffold/build.mjs.in"))),
             ("plugin.js", fill(include_str!("scaffold/plugin.js.in"))),
+            ("jsconfig.json", include_str!("scaffold/jsconfig.json.in").into()),
             ("plugin.wit", WIT.into()),
             (".gitignore", include_str!("scaffold/gitignore-js.in").into()),
             ("values.yaml", fill(include_str!("scaffold/values.yaml.in"))),
