@@ -134,16 +134,17 @@ pub enum PluginCommand {
     Check {
         /// The .wasm file to check.
         file: PathBuf,
-        /// Values file (YAML) whose enabled agents that use this plugin (by `plugin` or by a
-        /// command it claims) are checked too; repeatable, merged as for a render.
-        #[arg(short = 'f', long = "values", value_name = "FILE")]
-        values: Vec<String>,
+        /// The values (as render takes them) whose enabled agents that use this plugin (by `plugin`
+        /// or by a command it claims) are checked too.
+        #[command(flatten)]
+        values: ValuesArgs,
     },
     /// Write a new plugin's folder NAME/ (source, build settings, a values file to try it with).
     New {
         /// The plugin's name, which is also the command it claims: lowercase letters, digits, '-'.
         name: String,
-        /// The language: a Rust crate using compose-plugin-sdk, or JavaScript built with componentize-js.
+        /// The language: a Rust crate using compose-plugin-sdk (written beside it), JavaScript built with
+        /// componentize-js, or Python built with componentize-py.
         #[arg(long, value_enum, default_value = "rust")]
         lang: crate::plugin::scaffold::Lang,
     },
@@ -151,6 +152,29 @@ pub enum PluginCommand {
 
 #[derive(Args, Debug, Default)]
 pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Release name, as `helm install NAME`.
+    #[arg(long, value_name = "NAME", default_value = "agent-broker")]
+    pub release_name: String,
+    /// Namespace written into every object (left out when not given).
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The cluster's Kubernetes version, as Helm's flag: versions older than the chart's
+    /// kubeVersion (1.29, for the native sidecar of the S3 backup) are refused.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Write one file per agent (DIR/NAME.yaml, and DIR/_shared.yaml for shared objects) instead of stdout. Files an
+    /// earlier run wrote for agents no longer in the values are removed; other files are left alone.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+/// The values flags of render and `plugin check`: files and --set flags, merged as Helm merges them.
+#[derive(Args, Debug, Default)]
+pub struct ValuesArgs {
     /// Values file (YAML); repeatable, later files win; `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<String>,
@@ -172,22 +196,40 @@ pub struct RenderArgs {
     /// Set one string, taken as it is: no escapes, commas kept (`a.b=x,y`); repeatable.
     #[arg(long = "set-literal", value_name = "KEY=VALUE")]
     pub set_literal: Vec<String>,
-    /// Release name, as `helm install NAME`.
-    #[arg(long, value_name = "NAME", default_value = "agent-broker")]
-    pub release_name: String,
-    /// Namespace written into every object (left out when not given).
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// The cluster's Kubernetes version, as Helm's flag: versions older than the chart's
-    /// kubeVersion (1.29, for the native sidecar of the S3 backup) are refused.
-    #[arg(long, value_name = "VERSION")]
-    pub kube_version: Option<String>,
-    /// Write one file per agent (DIR/NAME.yaml, and DIR/_shared.yaml for shared objects) instead of stdout. Files an
-    /// earlier run wrote for agents no longer in the values are removed; other files are left alone.
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub plugins: PluginArgs,
+}
+
+impl ValuesArgs {
+    /// No values given at all.
+    pub fn is_empty(&self) -> bool {
+        self.inputs().is_empty()
+    }
+
+    /// The inputs: every -f file, then the --set flags (Values::load applies those in Helm's order).
+    pub fn inputs(&self) -> Vec<Input> {
+        let sets = [
+            (Flag::Typed, &self.set),
+            (Flag::String, &self.set_string),
+            (Flag::File, &self.set_file),
+            (Flag::Json, &self.set_json),
+            (Flag::Literal, &self.set_literal),
+        ];
+        (self.values.iter().map(|f| Input::File(f.clone())))
+            .chain(
+                sets.into_iter()
+                    .flat_map(|(flag, args)| args.iter().map(move |arg| Input::Set { flag, arg: arg.clone() })),
+            )
+            .collect()
+    }
+
+    /// How the values are named in a report: the files, then the flags.
+    pub fn shown(&self) -> String {
+        let sets = [&self.set, &self.set_string, &self.set_file, &self.set_json, &self.set_literal];
+        let mut shown: Vec<&str> = self.values.iter().map(String::as_str).collect();
+        if sets.iter().any(|set| !set.is_empty()) {
+            shown.push("the --set flags");
+        }
+        shown.join(", ")
+    }
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -275,20 +317,7 @@ fn render(args: RenderArgs) -> Result<Output> {
     {
         return Err(Error::input("--kube-version", "", format!("Kubernetes {version} {why}")));
     }
-    // Values::load applies them in Helm's order.
-    let sets = [
-        (Flag::Typed, &args.set),
-        (Flag::String, &args.set_string),
-        (Flag::File, &args.set_file),
-        (Flag::Json, &args.set_json),
-        (Flag::Literal, &args.set_literal),
-    ];
-    let inputs: Vec<Input> = (args.values.iter().map(|f| Input::File(f.clone())))
-        .chain(
-            sets.into_iter().flat_map(|(flag, args)| args.iter().map(move |arg| Input::Set { flag, arg: arg.clone() })),
-        )
-        .collect();
-    let values = Values::load(&inputs, read_stdin)?;
+    let values = Values::load(&args.values.inputs(), read_stdin)?;
     let release = crate::release(&args.release_name, args.namespace.clone());
     let rendered = crate::render(&values, &release, &args.plugins.options())?;
     let mut out = Output::with_warnings(String::new(), &rendered.warnings);
@@ -359,10 +388,9 @@ fn plugin(command: PluginCommand) -> Result<Output> {
             let described = describe(p, &answer);
             Ok(Output { stdout: emit::to_document(&described), ..Output::default() })
         }
-        PluginCommand::Check { file, values: files } => {
-            let inputs: Vec<Input> = files.iter().map(|f| Input::File(f.clone())).collect();
-            let values = if files.is_empty() { None } else { Some(Values::load(&inputs, read_stdin)?) };
-            let shown = files.join(", ");
+        PluginCommand::Check { file, values: given } => {
+            let values = if given.is_empty() { None } else { Some(Values::load(&given.inputs(), read_stdin)?) };
+            let shown = given.shown();
             let report = crate::plugin::check::check(&file, values.as_ref().map(|v| (v, shown.as_str())))?;
             Ok(Output { stdout: report.join("\n") + "\n", ..Output::default() })
         }

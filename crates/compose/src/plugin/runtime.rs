@@ -51,6 +51,8 @@ const MAX_CACHE_ENTRY_BYTES: u64 = 8 * MAX_PLUGIN_BYTES;
 /// past the limit compose gives up waiting (the compiling thread dies with the process).
 pub const COMPILE_SECONDS_BASE: u64 = 20;
 pub const COMPILE_SECONDS_PER_MIB: u64 = 8;
+/// How long a compile runs before compose says on stderr that it is compiling.
+const COMPILE_ANNOUNCE_AFTER: Duration = Duration::from_secs(1);
 /// Overrides the compile time limit, in seconds of CPU time (a slow CI machine).
 pub const COMPILE_TIMEOUT_ENV: &str = "COMPOSE_PLUGIN_COMPILE_TIMEOUT";
 /// First line of a compiled-cache entry; the next two hold the plugin's and the code's sha256.
@@ -241,8 +243,17 @@ impl Runtime {
         let (engine, bytes) = (self.engine.clone(), bytes.to_vec());
         let (done, result) = std::sync::mpsc::sync_channel(1);
         let started = process_cpu_time();
+        let size_mb = bytes.len() as f64 / 1e6;
         std::thread::spawn(move || done.send(engine.precompile_component(&bytes)));
+        let announce_at = std::time::Instant::now() + COMPILE_ANNOUNCE_AFTER;
+        let mut announced = false;
         loop {
+            // A big plugin (a JavaScript one is 12 MB) compiles for up to a minute: say so, once.
+            if !announced && std::time::Instant::now() >= announce_at {
+                announced = true;
+                let later = if self.cache_dir.is_some() { "once, then it is cached" } else { "(no cache)" };
+                eprintln!("compose: compiling a plugin of {size_mb:.1} MB; this takes up to a minute {later}");
+            }
             match result.recv_timeout(Duration::from_millis(100)) {
                 Ok(compiled) => return Ok(compiled),
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
@@ -373,6 +384,14 @@ fn fault(e: wasmtime::Error, stderr: &MemoryOutputPipe) -> PluginFault {
         _ if format!("{e:#}").contains("growing memory") => {
             format!("went over its memory cap of {} MiB", MEMORY_CAP >> 20)
         }
+        // componentize-js and componentize-py trap here when an answer does not fit the WIT: the
+        // host never sees the answer, so it can only say where to look.
+        Some(wasmtime::Trap::UnreachableCodeReached) => format!(
+            "crashed ({}); a JavaScript or Python plugin crashes so when its answer does not fit the WIT \
+             (a missing field, a string where a list is expected, a kind other than \"file\" or \"directory\", a thrown \
+             value that is not a list of diagnostics): check it as the scaffold's checkAnswer/check_answer does",
+            wasmtime::Trap::UnreachableCodeReached
+        ),
         Some(trap) => format!("crashed ({trap})"),
         None => format!("failed: {}", root_cause(&e)),
     };
