@@ -47,12 +47,15 @@ fn carry(out: &mut Map<String, Value>, key: &str, value: &Value) {
     }
 }
 
-pub(super) fn discord(agent: &mut Agent, old: &Map<String, Value>) -> Result<()> {
-    let at = format!("{}.discord", agent.at);
-    let enabled = match old.get("enabled") {
-        Some(enabled) => truthy(enabled),
-        None => discord_without_enabled(agent, &at),
-    };
+/// What Discord and Slack share: `enabled`, who they answer (resolved as openab's chart resolved it),
+/// trusted bot IDs as strings, the `carried` keys as they are, and every other key named as left out.
+fn chat_section(
+    agent: &mut Agent,
+    at: &str,
+    old: &Map<String, Value>,
+    enabled: bool,
+    carried: &[&str],
+) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     out.insert("enabled".into(), enabled.into());
     for (k, v) in old {
@@ -61,13 +64,22 @@ pub(super) fn discord(agent: &mut Agent, old: &Map<String, Value>) -> Result<()>
             "trustedBotIds" => {
                 out.insert(k.clone(), ids_as_strings(agent.notes, &format!("{at}.{k}"), v)?);
             }
-            "botToken" | "existingSecret" | "allowDm" | "allowBotMessages" | "allowUserMessages" | "maxBotTurns" => {
-                carry(&mut out, k, v)
-            }
-            _ => left_out(agent, &at, k, v),
+            key if carried.contains(&key) => carry(&mut out, k, v),
+            _ => left_out(agent, at, k, v),
         }
     }
-    audience(agent, &at, old, &mut out, enabled)?;
+    audience(agent, at, old, &mut out, enabled)?;
+    Ok(out)
+}
+
+pub(super) fn discord(agent: &mut Agent, old: &Map<String, Value>) -> Result<()> {
+    let at = format!("{}.discord", agent.at);
+    let enabled = match old.get("enabled") {
+        Some(enabled) => truthy(enabled),
+        None => discord_without_enabled(agent, &at),
+    };
+    let carried = ["botToken", "existingSecret", "allowDm", "allowBotMessages", "allowUserMessages", "maxBotTurns"];
+    let mut out = chat_section(agent, &at, old, enabled, &carried)?;
     if enabled {
         token_from_env_from(
             agent,
@@ -212,21 +224,8 @@ fn token_from_env_from(
 pub(super) fn slack(agent: &mut Agent, old: &Map<String, Value>) -> Result<()> {
     let at = format!("{}.slack", agent.at);
     let enabled = given(old, "enabled");
-    let mut out = Map::new();
-    out.insert("enabled".into(), enabled.into());
-    for (k, v) in old {
-        match k.as_str() {
-            "enabled" | "allowAllChannels" | "allowAllUsers" | "allowedChannels" | "allowedUsers" => {}
-            "trustedBotIds" => {
-                out.insert(k.clone(), ids_as_strings(agent.notes, &format!("{at}.{k}"), v)?);
-            }
-            "botToken" | "appToken" | "existingSecret" | "allowBotMessages" | "allowUserMessages" | "maxBotTurns" => {
-                carry(&mut out, k, v)
-            }
-            _ => left_out(agent, &at, k, v),
-        }
-    }
-    audience(agent, &at, old, &mut out, enabled)?;
+    let carried = ["botToken", "appToken", "existingSecret", "allowBotMessages", "allowUserMessages", "maxBotTurns"];
+    let mut out = chat_section(agent, &at, old, enabled, &carried)?;
     if enabled {
         token_from_env_from(
             agent,
