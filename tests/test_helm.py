@@ -308,5 +308,5 @@ def test_migrate_refuses_values_that_are_already_0_4(values_file):
     """Migrating 0.4.0 values used to print a file without their agents, with exit 0."""
     result = run_compose("migrate", "-f", str(REPO / values_file))
     assert result.code == 2 and result.stdout == ""
-    assert f"{values_file}: agents: these are already compose values" in result.stderr
+    assert f"{values_file}: agents: these look like compose values" in result.stderr
     assert "compose -f" in result.stderr
