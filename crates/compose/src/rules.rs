@@ -282,7 +282,7 @@ pub fn is_slack_channel(id: &str) -> bool {
 /// The message never shows the token.
 pub fn bot_token(token: &str) -> Result<(), String> {
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("holds whitespace or a line break (often a trailing newline); agent-broker refuses such \
+        return Err("holds whitespace or a line break (often a trailing newline); the bot refuses such \
                     a token at start-up: remove it"
             .into());
     }

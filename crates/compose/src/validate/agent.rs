@@ -206,8 +206,8 @@ pub(super) fn secret_source(
             problems.push(values.diagnostic(
                 &at.key(inline_key),
                 format!(
-                    "give {inline_key} or existingSecret, not both (existingSecret is set in {}; set \
-                     `existingSecret: null` to use the inline {what})",
+                    "give {inline_key} or existingSecret, not both (existingSecret is set in {}; remove it there \
+                     to use the inline {what}, or, for the chart's example agent kiro, set `existingSecret: null`)",
                     values.origin(&secret_at)
                 ),
             ));
