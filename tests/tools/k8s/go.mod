@@ -1,4 +1,5 @@
-// Builds the real Kubernetes parts the tests run (kube-apiserver, kubectl, etcd) at pinned versions.
+// Builds the real Kubernetes parts the tests run (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+// kubelet, kubectl) at pinned versions.
 // k8s.io/kubernetes is not go-installable (its go.mod replaces its staging modules with local folders),
 // so this module requires it and points each staging module at its published v0 release.
 module compose.test/k8s-tools
