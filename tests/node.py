@@ -97,12 +97,21 @@ def mounts():
 class HostState:
     """What the kubelet and containerd change outside their folders, recorded before and put back after."""
 
-    def __init__(self):
+    def __init__(self, saved=None):
+        if saved:
+            self.sysctls, self.existing = saved["sysctls"], set(saved["existing"])
+            self.iptables = {tuple(k.split(" ")): v for k, v in saved["iptables"].items()}
+            self.mounts = set(saved["mounts"])
+            return
         self.sysctls = {name: pathlib.Path("/proc/sys", name).read_text() for name in SYSCTLS}
         self.existing = {p for p in SHARED_PATHS if os.path.lexists(p)}
         self.iptables = {(cmd, table): self._rules(cmd, table) for cmd in IPTABLES if shutil.which(cmd)
                          for table in IPTABLES_TABLES}
         self.mounts = set(mounts())
+
+    def saved(self):
+        return {"sysctls": self.sysctls, "existing": sorted(self.existing), "mounts": sorted(self.mounts),
+                "iptables": {" ".join(k): v for k, v in self.iptables.items()}}
 
     @staticmethod
     def _rules(cmd, table):
@@ -173,7 +182,11 @@ class Node:
     # -- start ---------------------------------------------------------------------------------------
     def start(self):
         self._lock()
+        reap_stale_nodes()
         self.host_state = HostState()
+        # What the teardown needs, for a later session to finish it if this one is killed before its teardown
+        # (the kubelet and containerd die with the test process; the shims, containers and host changes do not).
+        (self.workdir / "node.json").write_text(json.dumps({"name": self.name, "host_state": self.host_state.saved()}))
         self.cluster.start()
         self._network()
         self._cgroups()
@@ -212,6 +225,18 @@ class Node:
             proc = self.processes[name]
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+
+    @classmethod
+    def stale(cls, workdir):
+        """A node a killed session left behind in WORKDIR, ready for stop()."""
+        saved = json.loads((workdir / "node.json").read_text())
+        node = cls.__new__(cls)
+        node.workdir, node.name, node.netns = workdir, saved["name"], saved["name"]
+        node.cluster = Cluster(workdir / "api")
+        node.processes, node.logs, node.images, node.lock = {}, [], set(), None
+        node.host_state = HostState(saved["host_state"])
+        node.cgroups = [h / sub for h in v1_hierarchies() for sub in (node.name, f"{node.name}/runtime")]
+        return node
 
     def _network(self):
         """A network namespace for the pods' bridge, joined to the host by a veth pair: the host side is
@@ -521,6 +546,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         if self.lock:
             self.lock.close()
         return errors
+
+
+def reap_stale_nodes():
+    """Finishes the teardown of nodes whose session was killed (their workdirs hold node.json; the lock, held by
+    the caller, says no other session runs one)."""
+    for node_json in pathlib.Path(tempfile.gettempdir()).glob("compose-node-*/node.json"):
+        errors = Node.stale(node_json.parent).stop()
+        print(f"node: finished the teardown of {node_json.parent}, killed before its own"
+              + (":\n  " + "\n  ".join(errors) if errors else ""), file=sys.stderr)
 
 
 def go_module_dir(module):
