@@ -23,7 +23,7 @@ import urllib.request
 import pytest
 import yaml
 
-from conftest import REPO, VENV_BIN, run_compose
+from conftest import VENV_BIN, run_compose
 from kube import assert_admitted, tool
 from node import node  # noqa: F401  (the one-node cluster fixture)
 from node import free_port
@@ -502,7 +502,7 @@ def test_kubectl_delete_pod_ends_with_the_final_backup_within_the_grace_period(a
     gone in seconds. The replacement, which the ReplicaSet starts AT ONCE (beside the terminating pod), should
     restore that final state and keep backing up: it does not, see the xfail at the end (a finding).
     Seen failing on: backup-as-container (stopped with the bot, not after it: the bot's last file never reaches
-    S3), no-signal-wrapper (agent-broker as PID 1 ignores SIGTERM: 120 s, no last file), sidecar-not-native."""
+    S3), no-signal-wrapper (agent-broker as PID 1 ignores SIGTERM: the pod took 122 s)."""
     agent = agents(line)
     agent.apply()
     pod = running_and_synced(agent)
@@ -529,7 +529,7 @@ def test_kubectl_delete_pod_ends_with_the_final_backup_within_the_grace_period(a
 def test_kubectl_rollout_restart_loses_nothing(agents, line):
     """Recreate strategy: the old pod is gone (its final upload done) before the new one starts; the new pod's bot
     finds the old home, byte for byte and mode for mode, at its start; the new pod's backup takes the lease.
-    Seen failing on: backup-as-container, no-signal-wrapper (agent-broker), sidecar-not-native."""
+    Seen failing on: backup-as-container, no-signal-wrapper (agent-broker)."""
     agent = agents(line)
     agent.apply()
     pod = running_and_synced(agent)
@@ -544,7 +544,7 @@ def test_kubectl_rollout_restart_loses_nothing(agents, line):
 @pytest.mark.parametrize("line", LINES)
 def test_a_values_change_to_a_new_image_tag_loses_nothing(agents, line):
     """A new image tag in the values: compose renders a new pod template, the rollout replaces the pod.
-    Seen failing on: backup-as-container, sidecar-not-native."""
+    Seen failing on: backup-as-container."""
     agent = agents(line)
     old = agent.apply()
     pod = running_and_synced(agent)
@@ -562,7 +562,7 @@ def test_after_a_node_crash_the_next_pod_restores_the_last_interval(agents, node
     The pod is force-deleted, as an operator does for a lost node, and the kubelet comes back: the next pod
     restores what the last periodic sync uploaded, nothing older and nothing after it, and its backup waits out
     the dead pod's lease (three intervals) before it takes over.
-    Seen failing on: long-interval (the last interval's state is not in S3), sidecar-not-native."""
+    Seen failing on: long-interval (no periodic sync within the test's interval)."""
     agent = agents("openab")
     agent.apply()
     pod = running_and_synced(agent)

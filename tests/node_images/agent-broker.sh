@@ -8,6 +8,7 @@
 #          when it is PID 1; on SIGINT it writes a last file and exits 0. /bin/sh is busybox (the real images are
 #          Debian's, with dash).
 # Usage: agent-broker.sh OUT_TAR TAG BOT_C HOME LOGIN_PATH
+# shellcheck source=tests/node_images/common.sh
 source "$(dirname "$0")/common.sh"
 image_begin "$1" "$2"
 add_busybox

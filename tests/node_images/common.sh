@@ -1,9 +1,9 @@
+# shellcheck shell=bash
 # Sourced by the image scripts beside it: an OCI image built offline, with no registry, from a root filesystem
 # assembled here (umoci: init, new, unpack, fill the rootfs, repack, config), written as one tar of the OCI
 # layout. tests/node.py imports it into containerd under the reference compose renders
 # (`ctr -n k8s.io images import --base-name REPOSITORY`: the layout's tag completes it).
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # image_begin OUT_TAR TAG: a new image with an empty rootfs at $ROOTFS.
 image_begin() {

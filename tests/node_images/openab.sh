@@ -9,6 +9,7 @@
 #          $HOME, the CLI's login file) if it is not there, and stops on SIGTERM or SIGINT as openab does, writing
 #          a last file on the way out. /bin/sh is busybox (the real images are Debian's, with dash).
 # Usage: openab.sh OUT_TAR TAG BOT_C HOME LOGIN_PATH
+# shellcheck source=tests/node_images/common.sh
 source "$(dirname "$0")/common.sh"
 image_begin "$1" "$2"
 add_busybox

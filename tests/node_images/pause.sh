@@ -4,6 +4,7 @@
 #          Go module cache), compiled statically here, run as 65535 as registry.k8s.io/pause runs it.
 #   STAND-IN: nothing else is in the image (the real one holds only /pause too); the compiler is this machine's.
 # Usage: pause.sh OUT_TAR TAG PAUSE_C
+# shellcheck source=tests/node_images/common.sh
 source "$(dirname "$0")/common.sh"
 image_begin "$1" "$2"
 compile "$3" "$ROOTFS/pause" -DVERSION=v1.37.2

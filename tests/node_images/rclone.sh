@@ -8,6 +8,7 @@
 #          scripts call (date, timeout, sed, sort, expr, id, sleep, ...), where the real image has Alpine's
 #          busybox; no CA certificates or fuse (the test S3 is plain HTTP and nothing is mounted).
 # Usage: rclone.sh OUT_TAR TAG RCLONE_BINARY
+# shellcheck source=tests/node_images/common.sh
 source "$(dirname "$0")/common.sh"
 image_begin "$1" "$2"
 add_busybox
