@@ -224,3 +224,47 @@ fn the_network_policy_lets_webhooks_reach_only_the_gateway() {
     let pod_labels = &find(&docs, "Deployment", "agent-broker-demo-gateway")["spec"]["template"]["metadata"]["labels"];
     assert_eq!(pod_labels["agent-broker.dev/role"].as_str(), Some("gateway"));
 }
+
+/// A Slack or Telegram token pasted into discord.botToken (each of Slack's token types, Telegram's shape)
+/// is refused with the key it belongs in and never echoed; Discord's own shape, and a Slack-looking word
+/// inside one, are not.
+#[test]
+fn another_platforms_token_in_discord_bot_token_is_refused() {
+    let discord = |token: &str| {
+        format!(
+            "agents:\n  kiro:\n    enabled: false\n  demo:\n    plugin: claude\n    discord:\n      botToken: \"{token}\"\n      allowedChannels: [\"123456789012345678\"]\n"
+        )
+    };
+    let slack_types = ["xoxb-", "xoxp-", "xapp-", "xoxa-2-", "xoxr-", "xoxe.xoxp-1-", "xoxe-1-"];
+    let mut cases: Vec<(String, &str)> =
+        slack_types.iter().map(|prefix| (format!("{prefix}1111-2222-SECRETtok"), "slack.botToken")).collect();
+    cases.extend(
+        [TELEGRAM, "1:a", "7001234567:AAF_x-9SECRET"].iter().map(|t| (t.to_string(), "gateway.telegram.botToken")),
+    );
+    for (token, home) in &cases {
+        let (run, _) = render(&discord(token));
+        assert_input_error(&run, &["agents.demo.discord.botToken", home, "not a Discord bot token"]);
+        assert!(!run.stderr.contains(token.as_str()), "the token in a message:\n{}", run.stderr);
+    }
+    for token in ["MTA4NjY3.GhXk2a.abc-_xyz", "secret-xoxb-inside", "12ab:cd"] {
+        let (run, _) = render(&discord(token));
+        assert_eq!(run.code, 0, "{token}: {}", run.stderr);
+    }
+}
+
+/// An agent named like another agent's gateway (`x-gateway` beside `x`, which runs one) would share
+/// its Deployment, Service and Secret names: refused, naming the agent and the file that added it
+/// (first file, second file, or a --set flag), before anything is printed.
+#[test]
+fn an_agent_named_like_another_agents_gateway_is_refused_with_its_file() {
+    let first = gateway("      telegram: {botToken: \"123456:AAH-x\", secretToken: abc}\n");
+    let clash = "agents:\n  demo-gateway:\n    plugin: claude\n    discord: {botToken: t, allowedChannels: [\"123456789012345678\"]}\n";
+    let (_d1, file1) = values_file(&first);
+    let (_d2, file2) = values_file(clash);
+    let run = compose(&["-f", &file1, "-f", &file2]);
+    assert_input_error(&run, &[&format!("{file2}: agents.demo-gateway: two resources would be named")]);
+    let (_d3, together) = values_file(&format!("{first}{}", clash.trim_start_matches("agents:\n")));
+    assert_input_error(&compose(&["-f", &together]), &[&format!("{together}: agents.demo-gateway:")]);
+    let run = compose(&["-f", &file1, "--set", "agents.demo-gateway.plugin=claude,agents.demo-gateway.discord.botToken=t,agents.demo-gateway.discord.allowAllChannels=true"]);
+    assert_input_error(&run, &["--set #1: agents.demo-gateway: two resources would be named"]);
+}

@@ -268,3 +268,31 @@ fn migrate_from_chart_0_3_keeps_the_agent_broker_line_unless_asked() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("\nbot:\n  line: openab\n"), "{}", run.stdout);
 }
+
+/// A refused schedule names the field the user wrote wrong, by name, position and range, in the
+/// five-field form they wrote (the `cron` crate speaks of the six-field form openab hands it, with
+/// a caret under a position shifted by the seconds openab prepends). Every field, each kind of fault.
+#[test]
+fn a_refused_cron_field_is_named_as_the_user_wrote_it() {
+    let fields = [
+        ("minute", vec!["60", "-1", "x", "*/0", "5-70"]),
+        ("hour", vec!["24", "99", "nine", "*/0"]),
+        ("day of month", vec!["0", "32", "L", "*/0"]),
+        ("month", vec!["0", "13", "FOO", "*/0"]),
+        ("day of week", vec!["0", "8", "FOO", "*/0"]),
+    ];
+    for (position, (name, bad)) in fields.iter().enumerate() {
+        for value in bad {
+            let mut schedule = vec!["*"; 5];
+            schedule[position] = value;
+            let schedule = schedule.join(" ");
+            let (run, _) = render(
+                "",
+                &format!("    cronjobs: [{{schedule: \"{schedule}\", channel: \"123456789012345678\", message: m}}]\n"),
+            );
+            let expected = format!("its {name} field {value:?} is refused (field {} of 5", position + 1);
+            assert_input_error(&run, &["agents.demo.cronjobs[0].schedule", &expected]);
+            assert!(!run.stderr.contains(&format!("0 {schedule}")), "the six-field form in:\n{}", run.stderr);
+        }
+    }
+}

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from conftest import FIXTURES, REPO, compose_bin, run_compose
 from kube import assert_admitted, tool
@@ -80,6 +81,10 @@ POST_RENDERER = {
 def test_install_upgrade_uninstall_as_the_readme_says(kube, helm_env, tmp_path, helm):
     if helm == "helm":
         ok(run(helm, "plugin", "install", str(CHART / "helm-plugin"), env=helm_env), "helm plugin install")
+        # The plugin is released with the chart: `helm plugin list` shows the chart's version.
+        chart_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
+        listed = ok(run(helm, "plugin", "list", env=helm_env), "helm plugin list").stdout
+        assert any(line.split()[:2] == ["agent-compose", chart_version] for line in listed.splitlines()), listed
     namespace = kube.namespace(helm)
     v1, v2 = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
     v1.write_text(VALUES_V1)

@@ -300,19 +300,23 @@ class Agent:
         started = status["state"]["running"]["startedAt"]
         return time.mktime(time.strptime(started, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
 
-    def wait_for_object(self, key, body=None, timeout=INTERVAL + 10):
-        """Waits until KEY is in the bucket (holding BODY if given); returns the seconds waited."""
+    def wait_for_object(self, path, body=None, timeout=INTERVAL + 10):
+        """Waits until PATH (relative to the home) is in the newest published snapshot (holding BODY if given);
+        returns the seconds waited."""
         started = time.time()
         while True:
-            if key in self.bucket.keys() and (body is None or self.get(key) == body):
+            if path in self.bucket.newest(PREFIX) and (body is None or self.get(path) == body):
                 return time.time() - started
             if time.time() - started > timeout:
-                raise AssertionError(f"{key} did not reach S3 within {timeout}s; the bucket holds "
+                raise AssertionError(f"{path} did not reach S3 within {timeout}s; the bucket holds "
                                      f"{sorted(self.bucket.keys())}\n{self.diagnose()}")
             time.sleep(0.5)
 
-    def get(self, key):
-        """The object's bytes, or None when it is not there."""
+    def get(self, path):
+        """PATH's bytes in the newest published snapshot (what a restore reads), or None when it is not there."""
+        key = self.bucket.newest(PREFIX).get(path)
+        if key is None:
+            return None
         dest = self.node.workdir / "download"
         out = self.minio.aws("s3api", "get-object", "--bucket", self.bucket.name, "--key", key, str(dest))
         return dest.read_bytes() if out.returncode == 0 else None
@@ -363,12 +367,13 @@ def test_a_first_start_with_an_empty_backup_is_ready_and_the_login_reaches_s3_wi
     agent = agents(line)
     agent.apply()
     pod = agent.ready_pod()
-    assert "restore: restored into /home/agent" in agent.logs(pod, "restore")
+    home = next(e["value"] for e in _container(pod["spec"], agent.bot)["env"] if e["name"] == "HOME")
+    assert f"restore: restored into {home}" in agent.logs(pod, "restore")
     bot_log = agent.logs(pod, agent.bot)
     assert bot_log_has(bot_log, f"standin: logged in: wrote {LOGIN}")
     assert persisted(bot_listing(bot_log)) == {}, "an empty backup restores nothing"
     login = (agent.home(pod) / LOGIN).read_bytes()
-    agent.wait_for_object(f"{PREFIX}/{LOGIN}", login)
+    agent.wait_for_object(LOGIN, login)
     after = time.time() - agent.bot_started(pod)
     assert after <= INTERVAL + 6, f"the login reached S3 {after:.0f}s after the bot started"
     assert "backup: holding the backup (lease 000000000001)" in agent.logs(pod, "backup")
@@ -442,7 +447,7 @@ def fill_home(agent, pod):
 def running_and_synced(agent):
     """The agent's first pod, Ready, after its first periodic sync (the login is in S3)."""
     pod = agent.ready_pod()
-    agent.wait_for_object(f"{PREFIX}/{LOGIN}")
+    agent.wait_for_object(LOGIN)
     return pod
 
 
@@ -467,7 +472,7 @@ def check_final_backup(agent, gone, backup_log, bot_log):
     assert gone < 30, f"the pod took {gone:.0f}s to stop (grace period 120 s)"
     assert bot_log_has(bot_log, f"standin: stopping on {agent.stop_signal}")
     assert "backup: final upload done" in backup_log, backup_log
-    stopped = agent.get(f"{PREFIX}/.codex/stopped")
+    stopped = agent.get(".codex/stopped")
     assert stopped and stopped.startswith(f"stopped by {agent.stop_signal}".encode()), (
         f"the final upload does not hold the file the bot wrote as it stopped: {stopped!r}")
     return stopped
@@ -491,7 +496,7 @@ def check_restored(agent, new, before, stopped):
 def check_backup_continues(agent, new, generation):
     """The replacement holds the lease and uploads the next change."""
     agent.write_home(new, ".codex/after.txt", b"written by the next pod", 0o600)
-    agent.wait_for_object(f"{PREFIX}/.codex/after.txt", b"written by the next pod", timeout=2 * INTERVAL + 10)
+    agent.wait_for_object(".codex/after.txt", b"written by the next pod", timeout=2 * INTERVAL + 10)
     assert f"backup: holding the backup (lease {generation})" in agent.logs(new, "backup")
 
 
@@ -499,9 +504,10 @@ def check_backup_continues(agent, new, generation):
 def test_kubectl_delete_pod_ends_with_the_final_backup_within_the_grace_period(agents, line):
     """`kubectl delete pod`: the bot stops on the kubelet's SIGTERM (openab itself; agent-broker through compose's
     wrapper, as SIGINT), then the native sidecar uploads the home, the bot's last file included, and the pod is
-    gone in seconds. The replacement, which the ReplicaSet starts AT ONCE (beside the terminating pod), should
-    restore that final state and keep backing up: it does not, see the xfail at the end (a finding).
-    Seen failing on: backup-as-container (stopped with the bot, not after it: the bot's last file never reaches
+    gone in seconds. The replacement, which the ReplicaSet starts AT ONCE (beside the terminating pod), waits in
+    its restore until the old pod released the lease, restores that final state and keeps backing up.
+    Seen failing on: a restore that does not wait for the lease (it restored the home from before the bot's last
+    file, and its backup fenced itself: "another pod wrote the backup after this pod restored it"), backup-as-container (stopped with the bot, not after it: the bot's last file never reaches
     S3), no-signal-wrapper (agent-broker as PID 1 ignores SIGTERM: the pod took 122 s)."""
     agent = agents(line)
     agent.apply()
@@ -511,16 +517,9 @@ def test_kubectl_delete_pod_ends_with_the_final_backup_within_the_grace_period(a
         agent, pod, lambda: agent.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false", check=True),
         timeout=150)
     stopped = check_final_backup(agent, gone, backup_log, bot_log)
-    found = persisted(bot_listing(agent.logs(new, agent.bot)))
-    time.sleep(INTERVAL + 3)  # the replacement's first periodic sync
-    new_backup = agent.logs(new, "backup")
-    if found != expected_home(before, stopped) or "this pod will not upload" in new_backup:
-        pytest.xfail(
-            "FINDING (product, not this test): on `kubectl delete pod` the ReplicaSet starts the replacement "
-            "while the old pod is still terminating; its restore read the backup "
-            + ("BEFORE the old pod's final upload (it restored an older home)"
-               if found != expected_home(before, stopped) else "before the old pod released its lease")
-            + f", so its backup fenced itself and will never upload. Replacement's backup log: {new_backup.strip()!r}")
+    # The replacement started beside the stopping pod; its restore waited for the final upload.
+    restore_log = agent.logs(new, "restore")
+    assert f"pod {pod['metadata']['name']} holds the backup (lease 000000000001" in restore_log, restore_log
     check_restored(agent, new, before, stopped)
     check_backup_continues(agent, new, "000000000002")
 
@@ -560,37 +559,39 @@ def test_a_values_change_to_a_new_image_tag_loses_nothing(agents, line):
 def test_after_a_node_crash_the_next_pod_restores_the_last_interval(agents, node):
     """The kubelet and every process of the pod get SIGKILL (no handler runs: no final upload, no lease release).
     The pod is force-deleted, as an operator does for a lost node, and the kubelet comes back: the next pod
-    restores what the last periodic sync uploaded, nothing older and nothing after it, and its backup waits out
-    the dead pod's lease (three intervals) before it takes over.
+    restores what the last periodic sync uploaded, nothing older and nothing after it, once the dead pod's lease is
+    no longer valid (its restore waits three of the dead pod's renewal periods), and its backup takes over.
     Seen failing on: long-interval (no periodic sync within the test's interval)."""
     agent = agents("openab")
     agent.apply()
     pod = running_and_synced(agent)
     agent.write_home(pod, ".codex/session.json", b"v1", 0o600)
-    agent.wait_for_object(f"{PREFIX}/.codex/session.json", b"v1")
+    agent.wait_for_object(".codex/session.json", b"v1")
     # Right after a sync: the next one is an interval away.
     agent.write_home(pod, ".codex/session.json", b"v2", 0o600)
     agent.write_home(pod, ".codex/after-the-last-sync", b"lost", 0o600)
     node.kill_kubelet()
     node.kill_pod(pod["metadata"]["uid"])
     crashed = time.time()
-    assert agent.get(f"{PREFIX}/.codex/session.json") == b"v1", "a sync ran between the writes and the crash"
+    assert agent.get(".codex/session.json") == b"v1", "a sync ran between the writes and the crash"
     before = persisted(listing(agent.home(pod)))
     agent.kubectl("delete", "pod", pod["metadata"]["name"], "--force", "--grace-period=0", check=True)
     node.restart_kubelet()
-    new = agent.ready_pod(other_than=(pod["metadata"]["name"],))
+    # The next pod's restore waits out the dead pod's lease: 3 x (interval + its longest sync).
+    new = agent.ready_pod(other_than=(pod["metadata"]["name"],), timeout=90 + 3 * INTERVAL)
+    restore = agent.logs(new, "restore")
+    assert f"pod {pod['metadata']['name']} holds the backup (lease 000000000001" in restore, restore
+    assert time.time() - crashed >= 3 * INTERVAL - 5, "the dead pod's lease was taken over too early"
     found = persisted(bot_listing(agent.logs(new, agent.bot)))
     expected = {k: v for k, v in before.items() if k != ".codex/after-the-last-sync"}
     expected[".codex/session.json"] = f"file mode 0600 size 2 fnv1a {fnv1a(b'v1')}"
     assert found == expected
     assert ".codex/stopped" not in found, "no bot stopped gracefully"
-    # The dead pod's lease is honoured, then taken over.
+    # The dead pod's lease was honoured, then taken over.
     agent.write_home(new, ".codex/session.json", b"v3", 0o600)
-    agent.wait_for_object(f"{PREFIX}/.codex/session.json", b"v3", timeout=3 * INTERVAL + 2 * INTERVAL + 10)
+    agent.wait_for_object(".codex/session.json", b"v3", timeout=2 * INTERVAL + 10)
     backup = agent.logs(new, "backup")
-    assert f"pod {pod['metadata']['name']} holds the backup (lease 000000000001" in backup, backup
     assert "holding the backup (lease 000000000002)" in backup, backup
-    assert time.time() - crashed >= 3 * INTERVAL - 5, "the dead pod's lease was taken over too early"
 
 
 def test_a_wrong_s3_credential_keeps_the_pod_in_init_with_a_clear_log_line_and_uploads_nothing(agents):

@@ -274,6 +274,10 @@ class Pod:
         return subprocess.run(self.containers["restore"]["command"], env=self.env("restore"),
                               capture_output=True, text=True, timeout=120)
 
+    def start_restore(self):
+        return subprocess.Popen(self.containers["restore"]["command"], env=self.env("restore"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     def start_backup(self, interval=None):
         env = self.env("backup")
         if interval is not None:
@@ -629,54 +633,85 @@ def wait_for_path(s3, path, seconds=30):
 
 
 # Item 9: two pods of one agent never both upload.
-def test_a_second_pod_never_uploads_and_says_what_it_saw(s3, tmp_path):
+def test_a_replacement_waits_for_the_old_pods_last_upload_before_it_restores(s3, tmp_path):
+    """`kubectl delete pod`: the ReplicaSet starts the replacement while the old pod still runs and then
+    stops. The replacement's restore waits until the old pod has uploaded once more and released the
+    lease, restores that last state, and its backup takes the next lease and keeps uploading.
+    Seen failing (before restore waited): B restored A1, then fenced itself and never uploaded."""
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
     running_a = a.start_backup(interval=1)
     wait_for_path(s3, ".codex/auth.json")
-    # Someone scales to 2: pod B restores A's login, then its own CLI rotates the token.
-    b = restored_pod("codex", tmp_path, s3, name="pod-b")
-    write(b.home / ".codex" / "auth.json", "B-rotated")
-    running_b = b.start_backup(interval=1)
+    b = Pod("codex", tmp_path, s3, name="pod-b")
+    restoring_b = b.start_restore()
     time.sleep(4)
-    write(a.home / ".codex" / "auth.json", "A2")
+    assert restoring_b.poll() is None, f"the replacement restored while the old pod held the backup: {restoring_b.communicate()}"
+    write(a.home / ".codex" / "auth.json", "A-last")      # written as the old pod's agent stops
     code_a, err_a = a.stop_backup(running_a)
     assert code_a == 0, err_a
-    # B keeps running after A stopped and released the lease: its home is a fork, it still never uploads.
-    time.sleep(3)
-    code_b, err_b = b.stop_backup(running_b)
-    assert code_b != 0
-    assert "another pod wrote the backup after this pod restored it" in err_b and "pod-a" in err_b, err_b
-    assert "this pod will not upload" in err_b, err_b
-    assert s3.read(".codex/auth.json", tmp_path) == b"A2"
-    # A rollout: the next pod restores after A released the lease, and takes it over.
+    out, err_b = restoring_b.communicate(timeout=60)
+    assert restoring_b.returncode == 0, err_b
+    assert "pod pod-a holds the backup (lease 000000000001" in err_b, err_b
+    assert (b.home / ".codex" / "auth.json").read_text() == "A-last"
+    write(b.home / ".codex" / "auth.json", "B1")
+    err = b.backup_once()
+    assert "holding the backup (lease 000000000002)" in err, err
+    assert s3.read(".codex/auth.json", tmp_path) == b"B1"
+
+
+def test_a_second_replica_waits_and_a_fork_never_uploads(s3, tmp_path):
+    """Someone scales to 2: the second pod waits in its restore while the first runs. A pod that restored
+    while the holder only looked dead (its lease unrenewed for three intervals, e.g. a partition) holds a
+    fork: whichever of the two the lease no longer names never uploads, and says what it saw."""
+    a = restored_pod("codex", tmp_path, s3, name="pod-a")
+    write(a.home / ".codex" / "auth.json", "A1")
+    running_a = a.start_backup(interval=1)
+    wait_for_path(s3, ".codex/auth.json")
+    b = Pod("codex", tmp_path, s3, name="pod-b")
+    restoring_b = b.start_restore()
+    time.sleep(4)
+    assert restoring_b.poll() is None, f"a second replica restored while the first held the backup: {restoring_b.communicate()}"
+    restoring_b.send_signal(signal.SIGTERM)                   # scaled back to 1: the kubelet stops it
+    _, err = restoring_b.communicate(timeout=10)
+    assert restoring_b.returncode == 143 and "stopped while waiting" in err, err
+    # A freezes for longer than its lease's validity (3 intervals); B restores and takes the lease over.
+    running_a.send_signal(signal.SIGSTOP)
+    time.sleep(4)
     c = restored_pod("codex", tmp_path, s3, name="pod-c")
-    assert (c.home / ".codex" / "auth.json").read_text() == "A2"
     write(c.home / ".codex" / "auth.json", "C1")
-    err_c = c.backup_once()
-    assert "holding the backup (lease 000000000002)" in err_c, err_c
+    running_c = c.start_backup(interval=1)
+    deadline = time.time() + 30
+    while s3.read(".codex/auth.json", tmp_path) != b"C1":
+        assert time.time() < deadline, "the pod that took over never uploaded"
+        time.sleep(0.3)
+    running_a.send_signal(signal.SIGCONT)                     # A wakes up with its own, older home
+    write(a.home / ".codex" / "auth.json", "A-fork")
+    code_a, err_a = a.stop_backup(running_a)
+    assert code_a != 0 and "another pod took the backup over" in err_a and "pod-c" in err_a, err_a
+    code_c, err_c = c.stop_backup(running_c)
+    assert code_c == 0, err_c
     assert s3.read(".codex/auth.json", tmp_path) == b"C1"
 
 
-def test_after_a_node_crash_the_next_pod_takes_over_a_stale_lease(s3, tmp_path):
+def test_after_a_node_crash_the_next_pod_restores_once_the_lease_is_no_longer_valid(s3, tmp_path):
     a = restored_pod("codex", tmp_path, s3, name="pod-a")
     write(a.home / ".codex" / "auth.json", "A1")
-    running_a = a.start_backup(interval=1)
+    running_a = a.start_backup(interval=2)
     wait_for_path(s3, ".codex/auth.json")
     running_a.kill()                                  # the node dies: no final upload, no release
     running_a.communicate()
-    b = restored_pod("codex", tmp_path, s3, name="pod-b")
+    started = time.time()
+    b = Pod("codex", tmp_path, s3, name="pod-b")
+    result = b.restore()
+    assert result.returncode == 0, result.stderr
+    # The lease stays valid for 3 of the holder's intervals after its last renewal: B waited for most of it.
+    assert time.time() - started > 2, result.stderr
+    assert "pod pod-a holds the backup" in result.stderr, result.stderr
+    assert (b.home / ".codex" / "auth.json").read_text() == "A1"
     write(b.home / ".codex" / "auth.json", "B1")
-    # The lease goes stale after 3 intervals: long enough here that pod-b starts while pod-a's still holds
-    # (a restore of a snapshot takes a few seconds on a busy machine).
-    running_b = b.start_backup(interval=5)
-    deadline = time.time() + 60
-    while s3.read(".codex/auth.json", tmp_path) != b"B1":
-        assert time.time() < deadline, "the new pod never took over the stale lease"
-        time.sleep(0.5)
-    code, err = b.stop_backup(running_b)
-    assert code == 0, err
-    assert "pod pod-a holds the backup" in err and "holding the backup (lease 000000000002)" in err, err
+    err = b.backup_once()
+    assert "holding the backup (lease 000000000002)" in err, err
+    assert s3.read(".codex/auth.json", tmp_path) == b"B1"
 
 
 def test_both_servers_refuse_a_conditional_put_over_an_existing_object(s3, tmp_path):

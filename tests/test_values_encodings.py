@@ -70,3 +70,26 @@ def test_a_values_file_in_any_encoding_means_what_it_means_to_helm(tmp_path, nam
     assert direct.docs() == through_helm.docs()
     config_map = next(d for d in direct.docs() if d["kind"] == "ConfigMap")
     assert "Réponds brièvement." in yaml.safe_dump(config_map, allow_unicode=True)
+
+
+# A values file with nothing in it, in every spelling: Helm takes each as no values (the chart's defaults).
+EMPTY = {
+    "no bytes": b"", "a newline": b"\n", "blank lines and spaces": b"  \n\n \n", "a comment": b"# to fill in\n",
+    "a document marker": b"---\n", "a marker and a document end": b"---\n...\n", "null": b"null\n", "a tilde": b"~\n",
+    "a byte-order mark alone": b"\xef\xbb\xbf", "a UTF-16BE comment": b"\xfe\xff" + "# leer\n".encode("utf-16-be"),  # Helm 4 cuts UTF-16LE (above)
+    "a marker with a comment": b"--- # values\n",
+}
+
+
+@pytest.mark.parametrize("name", EMPTY)
+def test_an_empty_values_file_in_any_spelling_means_the_charts_defaults_as_to_helm(tmp_path, name):
+    path = tmp_path / "values.yaml"
+    path.write_bytes(EMPTY[name])
+    for helm in HELMS:
+        result = helm_template(helm, path, tmp_path)
+        assert result.returncode == 0, (helm, result.stderr)
+    through_helm = run_compose("post-render", stdin=helm_template("helm3", path, tmp_path).stdout)
+    assert through_helm.code == 0, through_helm.stderr
+    direct = run_compose("-f", str(path), "--release-name", "t")
+    assert direct.code == 0, direct.stderr
+    assert direct.docs() == through_helm.docs() == run_compose("--release-name", "t").docs()

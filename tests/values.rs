@@ -347,9 +347,11 @@ fn a_missing_values_file_is_an_error() {
 }
 
 #[test]
-fn an_empty_values_file_is_an_error() {
+fn an_empty_values_file_is_no_values_as_for_helm() {
     let (_d, file) = values_file("# nothing here\n");
-    assert_input_error(&compose(&["-f", &file]), &[&file, "empty"]);
+    let run = compose(&["-f", &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, compose(&[]).stdout);
 }
 
 #[test]

@@ -62,6 +62,7 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
         );
     }
     let documents = manifest::build(&spec, &agents, release)?;
+    manifest::check_unique_names(&documents, values)?;
     manifest::check_sizes(&documents, values)?;
     Ok(Rendered { documents, warnings })
 }

@@ -289,6 +289,33 @@ pub fn bot_token(token: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `token` has the shape of a Telegram bot token, as @BotFather gives it:
+/// `<bot id>:<secret>`, the id digits, the secret letters, digits, `_` and `-` (Telegram Bot API,
+/// "Authorizing your bot").
+pub fn is_telegram_token(token: &str) -> bool {
+    token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && !secret.is_empty()
+            && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+/// The platform whose token this unmistakably is, other than Discord's: Slack's tokens start with
+/// their type (`xoxb-` bot, `xoxp-` user, `xapp-` app-level, `xoxa-`/`xoxr-` OAuth, `xoxe.`/`xoxe-`
+/// rotating; Slack's "Token types"), Telegram's have [`is_telegram_token`]'s shape. A Discord bot
+/// token is three base64url parts joined by `.`, so neither shape is ever one. `None` for any other.
+pub fn foreign_token_platform(token: &str) -> Option<&'static str> {
+    const SLACK: [&str; 7] = ["xoxb-", "xoxp-", "xapp-", "xoxa-", "xoxr-", "xoxe.", "xoxe-"];
+    if SLACK.iter().any(|prefix| token.starts_with(prefix)) {
+        Some("Slack")
+    } else if is_telegram_token(token) {
+        Some("Telegram")
+    } else {
+        None
+    }
+}
+
 /// The labels that select an agent's pods. A Deployment's selector is immutable and must match
 /// its pod template, so `podLabels` may not set them, and they never depend on `nameOverride` or
 /// `fullnameOverride` (a rename must not change the selector of an installed agent).

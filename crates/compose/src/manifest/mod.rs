@@ -57,7 +57,6 @@ pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Doc
         chunk.iter().flat_map(|agent| ctx.agent_objects(agent)).collect::<Vec<_>>()
     });
     docs.extend(per_agent.into_iter().flatten());
-    check_unique_names(&docs)?;
     Ok(docs)
 }
 
@@ -404,16 +403,21 @@ fn checksum(parts: &[&Value]) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-fn check_unique_names(docs: &[Document]) -> Result<()> {
+/// Refuses two objects of one kind under one name (an agent `x-gateway` beside agent `x`'s
+/// gateway, or two agents that truncate to one name), naming the second agent and the file it
+/// comes from: the API server would keep only one of them.
+pub fn check_unique_names(docs: &[Document], values: &Values) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for d in docs {
         let key = (d.object["kind"].as_str(), d.object["metadata"]["name"].as_str());
         if !seen.insert(key) {
-            return Err(Error::input(
-                "",
-                format!("agents.{}", d.agent.as_deref().unwrap_or("")),
-                format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()),
-            ));
+            let at = YamlPath::root().key("agents").key(d.agent.as_deref().unwrap_or_default());
+            return Err(values
+                .diagnostic(
+                    &at,
+                    format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()),
+                )
+                .into());
         }
     }
     Ok(())

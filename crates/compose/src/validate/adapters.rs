@@ -30,6 +30,17 @@ pub(super) fn problems(values: &Values, at: &YamlPath, agent: &AgentValues, prob
         if let Err(why) = rules::bot_token(&d.bot_token) {
             problems.push(values.diagnostic(&discord.key("botToken"), format!("the bot token {why}")));
         }
+        // Tokens pasted into the wrong platform's key: the bot would fail to log in at every start.
+        if let Some(platform) = rules::foreign_token_platform(&d.bot_token) {
+            let home = if platform == "Slack" { "slack.botToken / slack.appToken" } else { "gateway.telegram.botToken" };
+            problems.push(values.diagnostic(
+                &discord.key("botToken"),
+                format!(
+                    "this is a {platform} token, not a Discord bot token (the Developer Portal's Bot page gives \
+                     that): it belongs in {home}"
+                ),
+            ));
+        }
         audience(values, &discord, &d.audience, problems);
     }
     if agent.slack.enabled {
@@ -175,14 +186,7 @@ fn platform_secrets(values: &Values, at: &YamlPath, gw: &Gateway, problems: &mut
     if !t.bot_token.is_empty() && t.existing_secret.is_some() {
         refuse(at.key("telegram").key("botToken"), "give the tokens inline or in existingSecret, not both");
     }
-    // A bot token from @BotFather is `<bot id>:<secret>`.
-    let telegram_token = t.bot_token.split_once(':').is_some_and(|(id, secret)| {
-        !id.is_empty()
-            && id.bytes().all(|b| b.is_ascii_digit())
-            && !secret.is_empty()
-            && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    });
-    if !t.bot_token.is_empty() && !telegram_token {
+    if !t.bot_token.is_empty() && !rules::is_telegram_token(&t.bot_token) {
         refuse(
             at.key("telegram").key("botToken"),
             "not a Telegram bot token (digits, ':', then letters, digits, _ and -, as @BotFather gives it)",

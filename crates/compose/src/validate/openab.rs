@@ -127,6 +127,33 @@ fn inherit_env(values: &Values, at: &YamlPath, agent: &AgentValues, problems: &m
     }
 }
 
+/// The five fields as the `cron` crate 0.16 takes them (its `Schedule` grammar), for messages.
+const CRON_FIELDS: [(&str, &str); 5] = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day of month", "1-31"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day of week", "1-7 (1 is Sunday) or SUN-SAT"),
+];
+
+/// Which of five fields the `cron` crate refuses, found by reading each alone among `*`s: the
+/// crate's own message speaks of the six-field form openab hands it (seconds first), whose
+/// positions the user never wrote.
+fn cron_fault(fields: &[&str]) -> String {
+    let refused = (0..fields.len()).find(|&i| {
+        let alone: Vec<&str> = (0..fields.len()).map(|j| if i == j { fields[i] } else { "*" }).collect();
+        cron::Schedule::from_str(&format!("0 {}", alone.join(" "))).is_err()
+    });
+    match refused {
+        Some(i) => {
+            let (name, range) = CRON_FIELDS[i];
+            format!("its {name} field {:?} is refused (field {} of 5: {range}, lists a,b, ranges a-b, steps */n)", fields[i], i + 1)
+        }
+        // Each field is fine alone: the crate refuses the combination.
+        None => "the fields are each valid but refused together (e.g. a day of month no month has)".into(),
+    }
+}
+
 /// One `cronjobs` entry as openab's `validate_cronjobs` checks it (v0.8.2 `src/cron.rs`, with the
 /// crates it uses: `cron` 0.16 reading the expression with a seconds field prepended, `chrono-tz`
 /// 0.10 the time zone), plus what openab leaves to chance: exactly five fields (a sixth would be
@@ -159,13 +186,11 @@ fn cron_job(
                 fields.len()
             ),
         ));
-    } else if let Err(e) = cron::Schedule::from_str(&format!("0 {}", job.schedule)) {
-        problems.push(
-            values.diagnostic(
-                &at.key("schedule"),
-                format!("{:?} is not a cron expression openab reads: {e}", job.schedule),
-            ),
-        );
+    } else if cron::Schedule::from_str(&format!("0 {}", job.schedule)).is_err() {
+        problems.push(values.diagnostic(
+            &at.key("schedule"),
+            format!("{:?} is not a cron expression openab reads: {}", job.schedule, cron_fault(&fields)),
+        ));
     }
     if let Some(tz) = &job.timezone
         && chrono_tz::Tz::from_str(tz).is_err()

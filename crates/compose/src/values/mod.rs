@@ -206,12 +206,14 @@ fn read_set_file(path: &str, stdin: &mut Option<impl FnOnce() -> std::io::Result
 }
 
 /// A values document: a YAML mapping, read as Helm reads it ([`helm_yaml`]: YAML 1.1 scalars,
-/// anchors, aliases and merge keys). Empty files and other YAML types are errors.
+/// anchors, aliases and merge keys). A document that is empty, only comments, or `null` is no values, as
+/// Helm's `chartutil.ReadValues` takes it (and `helm get values` prints `null` for a release without
+/// any); other YAML types are errors.
 pub fn parse_yaml(text: &str, source: &str) -> Result<Value> {
     let value = helm_yaml::parse(text).map_err(|p| Error::input(source, p.at.to_string(), p.message))?;
     match value {
         Value::Object(_) => Ok(value),
-        Value::Null => Err(Error::input(source, "", "the values file is empty (expected a mapping with `agents:`)")),
+        Value::Null => Ok(Value::Object(Map::new())),
         _ => Err(Error::input(source, "", "expected a mapping at the top (like `agents: ...`)")),
     }
 }
@@ -301,8 +303,11 @@ mod tests {
     }
 
     #[test]
-    fn rejects_empty_and_non_mapping_documents() {
-        for text in ["", "# only a comment\n", "- a list\n", "just text", "a: [unclosed"] {
+    fn reads_empty_documents_as_no_values_and_rejects_non_mappings() {
+        for text in ["", "# only a comment\n", "---\n", "null\n", "~\n"] {
+            assert_eq!(parse_yaml(text, "empty.yaml").unwrap(), json!({}), "{text:?}");
+        }
+        for text in ["- a list\n", "just text", "a: [unclosed", "0\n"] {
             let err = parse_yaml(text, "bad.yaml").unwrap_err();
             assert!(err.to_string().starts_with("error: bad.yaml: "), "{err}");
         }

@@ -12,7 +12,9 @@
 ROLE=backup
 HELD="$HOME/lease-held"
 FENCED="$HOME/fenced"
-LEASE_TTL=$((3 * SYNC_INTERVAL))
+# The longest sync so far, in seconds: a lease is renewed once per interval plus one sync, and stays
+# valid for three of those, so a slow upload never makes it look abandoned.
+longest=0
 fence() {
   printf '%s\n' "$*" > "$FENCED"
   log "$*: this pod will not upload"
@@ -20,7 +22,7 @@ fence() {
 write_lease() {
   gen=$1 state=$2
   shift 2
-  printf '%s %s %s\n' "$state" "$POD_NAME" "$(date +%s)" > "$HOME/lease"
+  printf '%s %s %s %s\n' "$state" "$POD_NAME" "$(date +%s)" "$((3 * (SYNC_INTERVAL + longest)))" > "$HOME/lease"
   run rclone copyto "$HOME/lease" "$LEASES/$gen" "$@" 2>"$HOME/error"
 }
 hold_lease() {
@@ -41,14 +43,13 @@ hold_lease() {
   fi
   next=1
   if [ "$now" != none ]; then
-    # shellcheck disable=SC2086 # four words: generation state pod epoch
-    set -- $now
-    case "${4:-}" in ''|*[!0-9]*) age=$LEASE_TTL ;; *) age=$(($(date +%s) - $4)) ;; esac
-    if [ "$2" = held ] && [ "$3" != "$POD_NAME" ] && [ "$age" -lt "$LEASE_TTL" ]; then
-      log "pod $3 holds the backup (lease $1, renewed ${age}s ago); waiting until it stops or ${LEASE_TTL}s pass"
+    if held_by_other "$now"; then
+      # shellcheck disable=SC2086 # five words: generation state pod epoch ttl
+      set -- $now
+      log "pod $3 holds the backup (lease $1, renewed ${age}s ago); waiting until it stops or ${ttl}s pass"
       return 1
     fi
-    next=$(($(printf '%s' "$1" | sed 's/^0*//') + 1))
+    next=$(($(printf '%s' "${now%% *}" | sed 's/^0*//') + 1))
   fi
   next=$(printf '%012d' "$next")
   if ! write_lease "$next" held --header-upload "If-None-Match: *"; then
@@ -244,7 +245,10 @@ while [ "$stopping" = 0 ]; do
   child=$!
   wait "$child"
   [ "$stopping" = 0 ] || break
+  started=$(date +%s)
   sync_all || true
+  took=$(($(date +%s) - started))
+  [ "$took" -le "$longest" ] || longest=$took
 done
 kill "$child" 2>/dev/null
 deadline=$(($(date +%s) + FINAL_SECONDS))

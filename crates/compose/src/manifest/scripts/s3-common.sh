@@ -15,7 +15,7 @@
 # Layout under the prefix: @snap/<number> (a snapshot, published by one conditional put once its files
 # are uploaded and checked; holds "<slot> <pod> <epoch>"); @slot/<slot>/<path> (a snapshot's files as in
 # $AGENT_HOME, in a folder no published snapshot uses while they are written); @lease/<generation>
-# (who may upload); @seeded (a seeding happened). Backups from before snapshots: <path> at the prefix
+# (who may upload: "<held|released> <pod> <epoch> <seconds it stays valid unrenewed>"); @seeded (a seeding happened). Backups from before snapshots: <path> at the prefix
 # itself, read while there is no snapshot. '@' is never in a persisted path.
 set -u
 # Paths and rules hold no glob on purpose: no pathname expansion anywhere.
@@ -78,7 +78,10 @@ $PERSIST_PATHS
 PATHS
   printf -- '- **\n' >> "$FILTERS"
 }
-# The newest lease as "<generation> <state> <pod> <epoch seconds>", or "none".
+# The newest lease as "<generation> <state> <pod> <epoch seconds> <seconds valid>", or "none". The
+# holder writes how long its lease stays valid without a renewal (three of its renewal periods: its
+# sync interval plus its longest sync), so a pod with other values (a new syncIntervalSeconds) judges
+# it by the holder's own rule.
 lease_now() {
   names=$(run rclone lsf --files-only "$LEASES") || return 1
   latest=$(printf '%s\n' "$names" | sort | tail -n 1)
@@ -88,4 +91,15 @@ lease_now() {
 }
 # What the stage holds, as compared between backups, into file $1: every folder, and every file's MD5,
 # size and path, sorted (rclone lists folders in parallel).
+# Whether lease line $1 (as lease_now gives it) is held by another pod and still valid; sets $age.
+held_by_other() {
+  # shellcheck disable=SC2086 # five words: generation state pod epoch ttl
+  set -- $1
+  [ "${2:-}" = held ] && [ "$3" != "$POD_NAME" ] || return 1
+  case "${4:-}" in ''|*[!0-9]*) return 1 ;; esac
+  # A lease from before the validity field: as long as the default interval's (300 s) lease.
+  case "${5:-}" in ''|*[!0-9]*) ttl=900 ;; *) ttl=$5 ;; esac
+  age=$(($(date +%s) - $4))
+  [ "$age" -lt "$ttl" ]
+}
 manifest() { run rclone lsf -R --format hsp --hash MD5 --links "$STAGE" > "$1.listed" && LC_ALL=C sort "$1.listed" > "$1"; }

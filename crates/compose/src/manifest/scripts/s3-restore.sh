@@ -19,6 +19,25 @@ fail() {
   log "$* ($(where)); the agent does not start without its login"
   exit 1
 }
+# The kubelet stops this container with SIGTERM while it waits (a PID 1 ignores a signal it has no
+# trap for).
+trap 'log "stopped while waiting"; exit 143' TERM INT
+# A pod that still holds the backup is waited for: a pod being replaced (`kubectl delete pod` starts
+# the replacement at once, beside it) uploads once more as it stops and then releases the lease; one
+# that died keeps it until it is no longer valid. Reading before then would restore an older home,
+# and this pod's backup would find the backup written since and never upload. While another pod runs
+# (two replicas), this pod waits: two bots on one login would answer twice.
+told=
+while held_by_other "$seen"; do
+  # shellcheck disable=SC2086 # five words: generation state pod epoch ttl
+  set -- $seen
+  if [ "$told" != "$1 $3" ]; then
+    log "pod $3 holds the backup (lease $1, renewed ${age}s ago): waiting until it releases it after its last upload, or until ${ttl}s pass without a renewal"
+    told="$1 $3"
+  fi
+  run sleep 2
+  seen=$(lease_now 2>"$HOME/error") || fail "cannot read the lease: $(cat "$HOME/error")"
+done
 # From S3 into the stage, which starts empty. Two passes: rclone cannot set the metadata of a symlink
 # it creates, so links come back in the second one, as links. Ownership is this user's; modes and
 # times are the source's.
