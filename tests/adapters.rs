@@ -265,6 +265,11 @@ fn an_agent_named_like_another_agents_gateway_is_refused_with_its_file() {
     assert_input_error(&run, &[&format!("{file2}: agents.demo-gateway: two resources would be named")]);
     let (_d3, together) = values_file(&format!("{first}{}", clash.trim_start_matches("agents:\n")));
     assert_input_error(&compose(&["-f", &together]), &[&format!("{together}: agents.demo-gateway:")]);
-    let run = compose(&["-f", &file1, "--set", "agents.demo-gateway.plugin=claude,agents.demo-gateway.discord.botToken=t,agents.demo-gateway.discord.allowAllChannels=true"]);
+    let run = compose(&[
+        "-f",
+        &file1,
+        "--set",
+        "agents.demo-gateway.plugin=claude,agents.demo-gateway.discord.botToken=t,agents.demo-gateway.discord.allowAllChannels=true",
+    ]);
     assert_input_error(&run, &["--set #1: agents.demo-gateway: two resources would be named"]);
 }

@@ -413,10 +413,7 @@ pub fn check_unique_names(docs: &[Document], values: &Values) -> Result<()> {
         if !seen.insert(key) {
             let at = YamlPath::root().key("agents").key(d.agent.as_deref().unwrap_or_default());
             return Err(values
-                .diagnostic(
-                    &at,
-                    format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()),
-                )
+                .diagnostic(&at, format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()))
                 .into());
         }
     }

@@ -32,7 +32,8 @@ pub(super) fn problems(values: &Values, at: &YamlPath, agent: &AgentValues, prob
         }
         // Tokens pasted into the wrong platform's key: the bot would fail to log in at every start.
         if let Some(platform) = rules::foreign_token_platform(&d.bot_token) {
-            let home = if platform == "Slack" { "slack.botToken / slack.appToken" } else { "gateway.telegram.botToken" };
+            let home =
+                if platform == "Slack" { "slack.botToken / slack.appToken" } else { "gateway.telegram.botToken" };
             problems.push(values.diagnostic(
                 &discord.key("botToken"),
                 format!(

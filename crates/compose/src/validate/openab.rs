@@ -147,7 +147,11 @@ fn cron_fault(fields: &[&str]) -> String {
     match refused {
         Some(i) => {
             let (name, range) = CRON_FIELDS[i];
-            format!("its {name} field {:?} is refused (field {} of 5: {range}, lists a,b, ranges a-b, steps */n)", fields[i], i + 1)
+            format!(
+                "its {name} field {:?} is refused (field {} of 5: {range}, lists a,b, ranges a-b, steps */n)",
+                fields[i],
+                i + 1
+            )
         }
         // Each field is fine alone: the crate refuses the combination.
         None => "the fields are each valid but refused together (e.g. a day of month no month has)".into(),
