@@ -369,7 +369,8 @@ fn size_problem(doc: &Document, values: &Values) -> Option<crate::error::Diagnos
     let (what, limit, size) = if data_bytes > MAX_DATA_BYTES {
         ("data", MAX_DATA_BYTES, data_bytes)
     } else {
-        let size = json_size(&doc.to_value());
+        // Without the operator's fields the typed object is counted as it serializes, unbuilt.
+        let size = if doc.pass_through.is_empty() { json_size(&doc.object) } else { json_size(&doc.to_value()) };
         if size <= MAX_OBJECT_BYTES {
             return None;
         }
@@ -392,7 +393,7 @@ fn size_problem(doc: &Document, values: &Values) -> Option<crate::error::Diagnos
 
 /// The length in bytes of `value` as compact JSON (what the API server stores), counted without
 /// building the text.
-fn json_size(value: &Value) -> usize {
+fn json_size(value: &impl serde::Serialize) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -404,7 +405,7 @@ fn json_size(value: &Value) -> usize {
         }
     }
     let mut counter = Counter(0);
-    serde_json::to_writer(&mut counter, value).expect("a JSON value serializes");
+    serde_json::to_writer(&mut counter, value).expect("objects serialize as JSON");
     counter.0
 }
 
