@@ -26,9 +26,14 @@ fn four_agents_give_twelve_documents_named_after_the_agents() {
 
 #[test]
 fn chart_values_render_as_the_reviewed_golden_files() {
-    // One per bot line: openab (the default) and the pre-rename agent-broker line.
-    for (file, line) in [("chart-values.yaml", "openab"), ("chart-values-agent-broker.yaml", "agent-broker")] {
-        let run = compose(&["-f", "chart/values.yaml", "--set", &format!("bot.line={line}")]);
+    // The chart's values once per bot line: openab (the default) and the pre-rename agent-broker line;
+    // and every field an operator passes through to the objects (openab only: some are openab's keys).
+    for (file, values, line) in [
+        ("chart-values.yaml", "chart/values.yaml", "openab"),
+        ("chart-values-agent-broker.yaml", "chart/values.yaml", "agent-broker"),
+        ("pass-through.yaml", "tests/fixtures/pass-through.yaml", "openab"),
+    ] {
+        let run = compose(&["-f", values, "--set", &format!("bot.line={line}")]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         let golden = repo().join("tests/golden").join(file);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {

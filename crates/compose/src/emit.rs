@@ -33,7 +33,7 @@ pub fn to_yaml(docs: &[Document]) -> String {
         let mut out = String::with_capacity(chunk.len() * 1400);
         for doc in chunk {
             out.push_str("---\n");
-            write_document(&mut out, &doc.object);
+            write_document(&mut out, &doc.to_value());
         }
         out
     });

@@ -2,6 +2,7 @@
 //! Field names follow the chart's values (camelCase); every field has the chart's default.
 
 use crate::layout::Target;
+use k8s_openapi::api::core::v1::{EnvFromSource, EnvVarSource, LocalObjectReference, Toleration};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -21,7 +22,9 @@ pub struct Spec {
     /// What the validate stage found worth a warning.
     #[serde(skip)]
     pub warnings: Vec<String>,
-    pub image_pull_secrets: Vec<Value>,
+    /// Typed: the schema allows only `name` (ARCHITECTURE.md, "Typed objects").
+    pub image_pull_secrets: Vec<LocalObjectReference>,
+    /// The operator's fields that stay JSON, passed through as written (the schema allows any key).
     pub pod_security_context: Map<String, Value>,
     pub container_security_context: Map<String, Value>,
     pub service_account: ServiceAccount,
@@ -86,9 +89,11 @@ pub struct AgentValues {
     pub gateway: Gateway,
     pub env: BTreeMap<String, String>,
     pub secret_env: BTreeMap<String, String>,
-    pub env_from: Vec<Value>,
+    /// Typed, as are `envValueFrom` and `tolerations`: the schema allows only the fields Kubernetes has
+    /// (ARCHITECTURE.md, "Typed objects").
+    pub env_from: Vec<EnvFromSource>,
     /// Variables from one key of an existing Secret or ConfigMap: name -> Kubernetes EnvVarSource.
-    pub env_value_from: BTreeMap<String, Value>,
+    pub env_value_from: BTreeMap<String, EnvVarSource>,
     /// openab: more of the container's variable names to pass to the CLI (`[agent].env`).
     pub inherit_env: Vec<String>,
     pub pool: Pool,
@@ -101,7 +106,7 @@ pub struct AgentValues {
     pub persistence: Persistence,
     pub resources: Map<String, Value>,
     pub node_selector: BTreeMap<String, String>,
-    pub tolerations: Vec<Value>,
+    pub tolerations: Vec<Toleration>,
     pub affinity: Map<String, Value>,
     pub pod_annotations: BTreeMap<String, String>,
     pub pod_labels: BTreeMap<String, String>,

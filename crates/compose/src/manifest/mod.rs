@@ -1,9 +1,10 @@
-//! Stage 5: the Kubernetes objects of each agent, built as data in a fixed key order.
+//! Stage 5: the Kubernetes objects of each agent, typed with k8s-openapi (ARCHITECTURE.md, "Typed objects").
 
 pub mod config;
 pub mod deployment;
 pub mod gateway;
 pub mod names;
+pub mod object;
 pub mod persistence;
 
 use crate::error::{Error, Result};
@@ -18,8 +19,26 @@ use crate::values::Values;
 use crate::values::path::YamlPath;
 use crate::{layout, parallel};
 use base64::Engine as _;
-use serde_json::{Map, Value, json};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, EnvVar, EnvVarSource, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PodSecurityContext, SeccompProfile, Secret, SecretKeySelector, SecurityContext, ServiceAccount,
+    VolumeResourceRequirements,
+};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPort, NetworkPolicySpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+pub use object::{Document, Object, PassThroughs};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Where a Deployment holds its pod's spec, as a JSON pointer (for [`PassThroughs`]).
+pub const POD_SPEC: &str = "/spec/template/spec";
+
+/// Labels and annotations as k8s-openapi holds them.
+pub type Labels = BTreeMap<String, String>;
 
 /// What Helm calls `.Release` and `.Chart`.
 #[derive(Debug, Clone)]
@@ -31,26 +50,19 @@ pub struct Release {
     pub chart_version: String,
 }
 
-/// One output object and the agent it belongs to (`None` for shared objects).
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub agent: Option<String>,
-    pub object: Value,
-}
-
 /// Builds every object, in a stable order: shared objects, then each agent (sorted by name) with
 /// its Secret, ConfigMap and Deployment.
 pub fn build(spec: &Spec, agents: &[Agent], release: &Release) -> Result<Vec<Document>> {
     let ctx = Context::new(spec, release);
     let mut docs = Vec::new();
     if spec.service_account.create {
-        docs.push(Document { agent: None, object: ctx.service_account() });
+        docs.push(Document { agent: None, object: ctx.service_account().into(), pass_through: Vec::new() });
     }
     if spec.network_policy.enabled {
         let gateways = agents.iter().any(|a| a.values.gateway.runs_here());
-        docs.push(Document { agent: None, object: ctx.network_policy(gateways) });
+        docs.push(ctx.network_policy(gateways));
         if gateways {
-            docs.push(Document { agent: None, object: ctx.gateway_network_policy() });
+            docs.push(ctx.gateway_network_policy());
         }
     }
     let per_agent = parallel::in_chunks(agents, AGENTS_PER_THREAD, |chunk| {
@@ -84,87 +96,90 @@ impl<'a> Context<'a> {
     /// One agent's Secret (when it holds anything), ConfigMap and Deployment.
     fn agent_objects(&self, agent: &Agent) -> Vec<Document> {
         let name = names::agent_resource_name(&self.fullname, &agent.name);
-        let secret = self.secret(agent, &name);
-        let config_map = self.config_map(agent, &name);
-        let checksum = checksum(&[&config_map["data"], secret.as_ref().map_or(&Value::Null, |s| &s["data"])]);
-        let deployment = deployment::deployment(self, agent, &name, &checksum);
-        let gateway = if agent.values.gateway.runs_here() { gateway::objects(self, agent, &name) } else { Vec::new() };
-        let claim = self.claim(agent, &name);
-        secret
-            .into_iter()
-            .chain(claim)
-            .chain([config_map, deployment])
-            .chain(gateway)
-            .map(|object| Document { agent: Some(agent.name.clone()), object })
-            .collect()
+        let secret_data = self.secret_data(agent);
+        let config_data = self.config_data(agent);
+        let secret_json = (!secret_data.is_empty()).then(|| secret_data_json(&secret_data));
+        let config_json = data_json(config_data.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let checksum = checksum(&[&config_json, secret_json.as_ref().unwrap_or(&Value::Null)]);
+        let secret = (!secret_data.is_empty()).then(|| self.secret_object(&name, Some(&agent.name), &secret_data));
+        let config_map = ConfigMap {
+            metadata: self.metadata(&name, Some(&agent.name)),
+            data: Some(config_data.into_iter().collect()),
+            ..ConfigMap::default()
+        };
+        let own = |object: Object| Document { agent: Some(agent.name.clone()), object, pass_through: Vec::new() };
+        let mut docs: Vec<Document> = secret.map(|s| own(s.into())).into_iter().collect();
+        docs.extend(self.claim(agent, &name).map(|c| own(c.into())));
+        docs.push(own(config_map.into()));
+        docs.push(deployment::deployment(self, agent, &name, &checksum));
+        if agent.values.gateway.runs_here() {
+            docs.extend(gateway::objects(self, agent, &name));
+        }
+        docs
     }
 
     /// The labels that select one agent's pods ([`rules::SELECTOR_LABELS`]): the chart's name (never
     /// `nameOverride`), the release and the agent. Nothing an operator can rename is in them, so
     /// a Deployment's immutable selector stays the same for as long as the agent exists.
-    pub fn selector_labels(&self, agent: &str) -> Map<String, Value> {
+    pub fn selector_labels(&self, agent: &str) -> Labels {
         let [name, instance, component] = rules::SELECTOR_LABELS;
-        let mut m = Map::new();
-        m.insert(name.into(), self.app_name().into());
-        m.insert(instance.into(), self.release.name.as_str().into());
-        m.insert(component.into(), agent.into());
-        m
+        Labels::from([
+            (name.into(), self.app_name().into()),
+            (instance.into(), self.release.name.clone()),
+            (component.into(), agent.into()),
+        ])
     }
 
-    pub fn labels(&self, agent: Option<&str>) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("helm.sh/chart".into(), self.chart_label.as_str().into());
-        m.insert("app.kubernetes.io/name".into(), self.app_name().into());
-        m.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
+    /// Every object's labels: Helm's usual ones, and the agent's component when it has one.
+    pub fn labels(&self, agent: Option<&str>) -> Labels {
+        let mut labels = self.release_labels();
+        labels.insert("helm.sh/chart".into(), self.chart_label.clone());
         if let Some(agent) = agent {
-            m.insert("app.kubernetes.io/component".into(), agent.into());
+            labels.insert("app.kubernetes.io/component".into(), agent.into());
         }
-        m.insert("app.kubernetes.io/version".into(), self.spec.target.version.as_str().into());
-        m.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
-        m
+        labels.insert("app.kubernetes.io/version".into(), self.spec.target.version.clone());
+        labels.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
+        labels
     }
 
-    pub fn metadata(&self, name: &str, agent: Option<&str>) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), name.into());
-        if let Some(ns) = &self.release.namespace {
-            m.insert("namespace".into(), ns.as_str().into());
+    /// An object's metadata: its name, the release's namespace when given, and [`Self::labels`].
+    pub fn metadata(&self, name: &str, agent: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: self.release.namespace.clone(),
+            labels: Some(self.labels(agent)),
+            ..ObjectMeta::default()
         }
-        m.insert("labels".into(), Value::Object(self.labels(agent)));
-        Value::Object(m)
     }
 
-    /// The pod's securityContext: the operator's, else restricted Pod Security's defaults for the
-    /// images' non-root user.
-    pub fn pod_security_context(&self) -> Value {
-        if !self.spec.pod_security_context.is_empty() {
-            return Value::Object(self.spec.pod_security_context.clone());
-        }
-        json!({
-            "runAsNonRoot": true,
-            "runAsUser": UID,
-            "runAsGroup": UID,
-            "fsGroup": UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
+    /// The pod's securityContext (at `at`): the operator's, else restricted Pod Security's defaults for
+    /// the images' non-root user.
+    pub fn pod_security_context(&self, pass: &mut PassThroughs, at: String) -> PodSecurityContext {
+        pass.given(at, &self.spec.pod_security_context).unwrap_or_else(|| PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(UID.into()),
+            run_as_group: Some(UID.into()),
+            fs_group: Some(UID.into()),
+            seccomp_profile: Some(runtime_default()),
+            ..PodSecurityContext::default()
         })
     }
 
-    /// Every container's securityContext (the agent's, S3's, and extra containers that set none):
-    /// the operator's, else restricted Pod Security's defaults with a read-only root filesystem.
-    pub fn container_security_context(&self) -> Value {
-        if !self.spec.container_security_context.is_empty() {
-            return Value::Object(self.spec.container_security_context.clone());
-        }
-        json!({
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "runAsUser": UID,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        })
+    /// Every container's securityContext (at `at`; the agent's, S3's, and extra containers that set
+    /// none): the operator's, else [`restricted_container`].
+    pub fn container_security_context(&self, pass: &mut PassThroughs, at: String) -> SecurityContext {
+        pass.given(at, &self.spec.container_security_context).unwrap_or_else(restricted_container)
     }
 
+    /// [`Self::container_security_context`] as JSON, for the operator's own containers.
+    pub fn container_security_context_json(&self) -> Value {
+        match &self.spec.container_security_context {
+            given if given.is_empty() => serde_json::to_value(restricted_container()).expect("serializes"),
+            given => Value::Object(given.clone()),
+        }
+    }
+
+    /// `serviceAccountName` of the pods: the one compose creates or the operator's, if any.
     pub fn service_account_name(&self) -> Option<String> {
         let sa = &self.spec.service_account;
         match (sa.create, sa.name.is_empty()) {
@@ -174,60 +189,69 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn service_account(&self) -> Value {
+    fn service_account(&self) -> ServiceAccount {
         let name = self.service_account_name().unwrap_or_default();
         let mut metadata = self.metadata(&name, None);
-        if !self.spec.service_account.annotations.is_empty() {
-            metadata["annotations"] = json!(self.spec.service_account.annotations);
+        let annotations = &self.spec.service_account.annotations;
+        metadata.annotations = (!annotations.is_empty()).then(|| annotations.clone());
+        ServiceAccount {
+            metadata,
+            automount_service_account_token: Some(self.spec.service_account.automount_token),
+            ..ServiceAccount::default()
         }
-        json!({
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": metadata,
-            "automountServiceAccountToken": self.spec.service_account.automount_token,
-        })
     }
 
     /// One policy for every agent pod of the release: nothing may connect in. With `gateways` (some
     /// agent runs one) the gateway pods are left to [`Self::gateway_network_policy`].
-    fn network_policy(&self, gateways: bool) -> Value {
-        let mut selector = json!({"matchLabels": self.release_labels()});
-        if gateways {
-            selector["matchExpressions"] = json!([{"key": layout::ROLE_LABEL, "operator": "DoesNotExist"}]);
-        }
-        self.policy(&self.fullname, selector, json!([]))
+    fn network_policy(&self, gateways: bool) -> Document {
+        let expressions = gateways.then(|| {
+            vec![LabelSelectorRequirement {
+                key: layout::ROLE_LABEL.into(),
+                operator: "DoesNotExist".into(),
+                values: None,
+            }]
+        });
+        let selector = LabelSelector { match_labels: Some(self.release_labels()), match_expressions: expressions };
+        self.policy(&self.fullname, selector, Vec::new())
     }
 
     /// The gateways' policy: webhooks (through the operator's Ingress, from wherever it runs) and the
     /// bot's WebSocket reach the gateway's port, nothing else.
-    fn gateway_network_policy(&self) -> Value {
+    fn gateway_network_policy(&self) -> Document {
         let mut labels = self.release_labels();
         labels.insert(layout::ROLE_LABEL.into(), layout::ROLE_GATEWAY.into());
         let name = names::agent_resource_name(&self.fullname, "gateway");
-        let ingress = json!([{"ports": [{"protocol": "TCP", "port": layout::GATEWAY_PORT}]}]);
-        self.policy(&name, json!({"matchLabels": labels}), ingress)
+        let port = NetworkPolicyPort {
+            protocol: Some("TCP".into()),
+            port: Some(IntOrString::Int(layout::GATEWAY_PORT.into())),
+            end_port: None,
+        };
+        let ingress = vec![NetworkPolicyIngressRule { ports: Some(vec![port]), from: None }];
+        self.policy(&name, LabelSelector { match_labels: Some(labels), match_expressions: None }, ingress)
     }
 
-    fn policy(&self, name: &str, pod_selector: Value, ingress: Value) -> Value {
-        json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": self.metadata(name, None),
-            "spec": {
-                "podSelector": pod_selector,
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": ingress,
-                "egress": self.spec.network_policy.egress,
-            },
-        })
+    /// A NetworkPolicy of both directions: `ingress` as given, egress the operator's (passed through).
+    fn policy(&self, name: &str, pod_selector: LabelSelector, ingress: Vec<NetworkPolicyIngressRule>) -> Document {
+        let mut pass = PassThroughs::default();
+        pass.append("/spec/egress".into(), &self.spec.network_policy.egress);
+        let policy = NetworkPolicy {
+            metadata: self.metadata(name, None),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(pod_selector),
+                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+                ingress: Some(ingress),
+                egress: Some(Vec::new()),
+            }),
+        };
+        Document { agent: None, object: policy.into(), pass_through: pass.0 }
     }
 
     /// The labels every pod of the release has.
-    fn release_labels(&self) -> Map<String, Value> {
-        let mut labels = Map::new();
-        labels.insert("app.kubernetes.io/name".into(), self.app_name().into());
-        labels.insert("app.kubernetes.io/instance".into(), self.release.name.as_str().into());
-        labels
+    fn release_labels(&self) -> Labels {
+        Labels::from([
+            ("app.kubernetes.io/name".into(), self.app_name().into()),
+            ("app.kubernetes.io/instance".into(), self.release.name.clone()),
+        ])
     }
 
     /// `app.kubernetes.io/name`: `appNameLabel`, else the chart's name (never `nameOverride`, which
@@ -239,9 +263,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The agent's Secret, when it holds anything: the tokens the bot reads given inline (of the
+    /// What the agent's Secret holds (empty: no Secret): the tokens the bot reads given inline (of the
     /// adapters it serves), and `secretEnv`.
-    fn secret(&self, agent: &Agent, name: &str) -> Option<Value> {
+    fn secret_data<'v>(&self, agent: &'v Agent) -> Vec<(&'v str, &'v str)> {
         let v = &agent.values;
         let tokens = [
             (TOKEN_KEY, v.discord.enabled, v.discord.bot_token.as_str()),
@@ -250,63 +274,77 @@ impl<'a> Context<'a> {
             (SLACK_APP_TOKEN_KEY, v.slack.enabled, &v.slack.app_token),
             (GATEWAY_TOKEN_KEY, v.gateway.enabled, &v.gateway.token),
         ];
-        let data: Vec<(&str, &str)> = tokens
+        tokens
             .into_iter()
             .filter(|(_, on, value)| *on && !value.is_empty())
             .map(|(key, _, value)| (key, value))
             .chain(v.secret_env.iter().map(|(k, val)| (k.as_str(), val.as_str())))
-            .collect();
-        (!data.is_empty()).then(|| self.secret_object(name, Some(&agent.name), &data))
+            .collect()
     }
 
     /// The PVC of `persistence.volume` when compose creates it: ReadWriteOnce (one pod, `Recreate`), and
     /// kept when the release goes (`helm.sh/resource-policy: keep`, as openab's chart keeps its own), so
     /// an uninstall never takes a login with it.
-    fn claim(&self, agent: &Agent, name: &str) -> Option<Value> {
+    fn claim(&self, agent: &Agent, name: &str) -> Option<PersistentVolumeClaim> {
         let volume = &agent.values.persistence.volume;
         if !volume.enabled || !volume.existing_claim.is_empty() {
             return None;
         }
         let mut metadata = self.metadata(name, Some(&agent.name));
-        metadata["annotations"] = json!({"helm.sh/resource-policy": "keep"});
+        metadata.annotations = Some(Labels::from([("helm.sh/resource-policy".into(), "keep".into())]));
         let size = if volume.size.is_empty() { "1Gi" } else { &volume.size };
-        let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}});
-        if !volume.storage_class.is_empty() {
-            spec["storageClassName"] = volume.storage_class.as_str().into();
+        let spec = PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([("storage".into(), Quantity(size.into()))])),
+                limits: None,
+            }),
+            storage_class_name: (!volume.storage_class.is_empty()).then(|| volume.storage_class.clone()),
+            ..PersistentVolumeClaimSpec::default()
+        };
+        Some(PersistentVolumeClaim { metadata, spec: Some(spec), ..PersistentVolumeClaim::default() })
+    }
+
+    /// An Opaque Secret of `data` (key, plain value); k8s-openapi writes it base64-encoded, as the API
+    /// server stores it.
+    pub fn secret_object(&self, name: &str, component: Option<&str>, data: &[(&str, &str)]) -> Secret {
+        let data = data.iter().map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec()))).collect();
+        Secret {
+            metadata: self.metadata(name, component),
+            type_: Some("Opaque".into()),
+            data: Some(data),
+            ..Secret::default()
         }
-        Some(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}))
     }
 
-    /// A Secret of `data` (key, plain value), base64-encoded as the API server stores it.
-    pub fn secret_object(&self, name: &str, component: Option<&str>, data: &[(&str, &str)]) -> Value {
-        let b64 = |s: &str| Value::String(base64::engine::general_purpose::STANDARD.encode(s));
-        let data: Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), b64(v))).collect();
-        json!({
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": self.metadata(name, component),
-            "type": "Opaque",
-            "data": data,
-        })
-    }
-
-    fn config_map(&self, agent: &Agent, name: &str) -> Value {
-        let mut data = Map::new();
+    /// The ConfigMap's data, in the order compose writes the keys: config.toml, then the CLI's
+    /// instruction file.
+    fn config_data(&self, agent: &Agent) -> Vec<(String, String)> {
         let gateway_url = agent.values.gateway.runs_here().then(|| gateway::GatewayNames::of(self, &agent.name).url());
-        data.insert(CONFIG_FILE.into(), config::config_toml(agent, gateway_url.as_deref()).into());
+        let mut data = vec![(CONFIG_FILE.to_string(), config::config_toml(agent, gateway_url.as_deref()))];
         if !agent.values.agents_md.is_empty() {
-            data.insert(
-                layout::instruction_key(&agent.instruction_files).into(),
-                agent.values.agents_md.as_str().into(),
-            );
+            data.push((layout::instruction_key(&agent.instruction_files).into(), agent.values.agents_md.clone()));
         }
-        json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": self.metadata(name, Some(&agent.name)),
-            "data": data,
-        })
+        data
     }
+}
+
+/// Restricted Pod Security's container defaults for the images' non-root user, with a read-only root
+/// filesystem.
+fn restricted_container() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(UID.into()),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+        seccomp_profile: Some(runtime_default()),
+        ..SecurityContext::default()
+    }
+}
+
+fn runtime_default() -> SeccompProfile {
+    SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }
 }
 
 /// Refuses, naming the agent and the values that fill it, any object the API server would refuse
@@ -322,27 +360,27 @@ pub fn check_sizes(docs: &[Document], values: &Values) -> Result<()> {
 fn size_problem(doc: &Document, values: &Values) -> Option<crate::error::Diagnostic> {
     let agent = doc.agent.as_ref()?;
     let at = YamlPath::root().key("agents").key(agent);
-    let kind = doc.object["kind"].as_str().unwrap_or_default();
-    let data = doc.object["data"].as_object().into_iter().flatten().map(|(_, v)| match (kind, v.as_str()) {
-        ("Secret", Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64).map_or(b64.len(), |d| d.len()),
-        (_, Some(text)) => text.len(),
+    let data_bytes: usize = match &doc.object {
+        Object::Secret(secret) => secret.data.iter().flatten().map(|(_, bytes)| bytes.0.len()).sum(),
+        Object::ConfigMap(config) => config.data.iter().flatten().map(|(_, text)| text.len()).sum(),
         _ => 0,
-    });
-    let data_bytes: usize = data.sum();
+    };
     let (what, limit, size) = if data_bytes > MAX_DATA_BYTES {
         ("data", MAX_DATA_BYTES, data_bytes)
     } else {
-        let size = json_size(&doc.object);
+        // Without the operator's fields the typed object is counted as it serializes, unbuilt.
+        let size = if doc.pass_through.is_empty() { json_size(&doc.object) } else { json_size(&doc.to_value()) };
         if size <= MAX_OBJECT_BYTES {
             return None;
         }
         ("object", MAX_OBJECT_BYTES, size)
     };
-    let (path, culprit) = match kind {
-        "ConfigMap" => (at.key("agentsMd"), "agentsMd"),
-        "Secret" => (at.key("secretEnv"), "secretEnv"),
+    let (path, culprit) = match &doc.object {
+        Object::ConfigMap(_) => (at.key("agentsMd"), "agentsMd"),
+        Object::Secret(_) => (at.key("secretEnv"), "secretEnv"),
         _ => (at.clone(), "env"),
     };
+    let kind = doc.object.kind();
     Some(values.diagnostic(
         &path,
         format!(
@@ -354,7 +392,7 @@ fn size_problem(doc: &Document, values: &Values) -> Option<crate::error::Diagnos
 
 /// The length in bytes of `value` as compact JSON (what the API server stores), counted without
 /// building the text.
-fn json_size(value: &Value) -> usize {
+fn json_size(value: &impl serde::Serialize) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -366,7 +404,7 @@ fn json_size(value: &Value) -> usize {
         }
     }
     let mut counter = Counter(0);
-    serde_json::to_writer(&mut counter, value).expect("a JSON value serializes");
+    serde_json::to_writer(&mut counter, value).expect("objects serialize as JSON");
     counter.0
 }
 
@@ -388,9 +426,36 @@ pub fn env_from_secret(
     inline: bool,
     own: &str,
     own_key: &str,
-) -> Option<Value> {
+) -> Option<EnvVar> {
     let (name, key) = existing.or(inline.then_some((own, own_key)))?;
-    Some(json!({"name": env, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}))
+    Some(secret_key_env(env, name, key))
+}
+
+/// The variable `env` from the key `key` of the Secret `secret`.
+pub fn secret_key_env(env: &str, secret: &str, key: &str) -> EnvVar {
+    let selector = SecretKeySelector { name: secret.into(), key: key.into(), optional: None };
+    EnvVar {
+        name: env.into(),
+        value_from: Some(EnvVarSource { secret_key_ref: Some(selector), ..EnvVarSource::default() }),
+        value: None,
+    }
+}
+
+/// A variable of a plain value.
+pub fn env_value(name: &str, value: &str) -> EnvVar {
+    EnvVar { name: name.into(), value: Some(value.into()), value_from: None }
+}
+
+/// The data of a ConfigMap or Secret (key, text) as the JSON [`checksum`] hashes: in the order compose
+/// writes the keys, as the objects were JSON before they were typed, so that the checksums, and with
+/// them the pods, stay those of earlier releases.
+fn data_json<K: Into<String>, V: Into<String>>(data: impl IntoIterator<Item = (K, V)>) -> Value {
+    Value::Object(data.into_iter().map(|(k, v)| (k.into(), Value::String(v.into()))).collect::<Map<_, _>>())
+}
+
+/// [`data_json`] of a Secret's data (key, plain value): each value base64-encoded.
+fn secret_data_json(data: &[(&str, &str)]) -> Value {
+    data_json(data.iter().map(|(k, v)| (*k, base64::engine::general_purpose::STANDARD.encode(v))))
 }
 
 /// Rolls a pod when what it reads changes: the hex sha256 of `parts` (the data of its ConfigMap
@@ -409,11 +474,11 @@ fn checksum(parts: &[&Value]) -> String {
 pub fn check_unique_names(docs: &[Document], values: &Values) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for d in docs {
-        let key = (d.object["kind"].as_str(), d.object["metadata"]["name"].as_str());
+        let key = (d.object.kind(), d.object.name());
         if !seen.insert(key) {
             let at = YamlPath::root().key("agents").key(d.agent.as_deref().unwrap_or_default());
             return Err(values
-                .diagnostic(&at, format!("two resources would be named {}; rename an agent", key.1.unwrap_or_default()))
+                .diagnostic(&at, format!("two resources would be named {}; rename an agent", key.1))
                 .into());
         }
     }

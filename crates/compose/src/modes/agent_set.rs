@@ -14,7 +14,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::manifest::{Document, Release};
+use crate::manifest::{Document, Object, Release};
 use crate::plugin::PluginOptions;
 use crate::values::{self, Layer, Values};
 use serde_json::{Map, Value};
@@ -186,26 +186,25 @@ pub fn expand(sets: &[AgentSet], plugins: &PluginOptions) -> Result<Expansion, R
 /// What makes an object one object to the API server.
 #[derive(PartialEq, Eq, Hash)]
 struct ObjectKey {
-    kind: Option<String>,
+    kind: &'static str,
     namespace: Option<String>,
     name: Option<String>,
 }
 
 impl ObjectKey {
-    fn of(object: &Value) -> ObjectKey {
-        let field = |pointer| object.pointer(pointer).and_then(Value::as_str).map(str::to_string);
-        ObjectKey { kind: field("/kind"), namespace: field("/metadata/namespace"), name: field("/metadata/name") }
+    fn of(object: &Object) -> ObjectKey {
+        let metadata = object.metadata();
+        ObjectKey { kind: object.kind(), namespace: metadata.namespace.clone(), name: metadata.name.clone() }
     }
 }
 
 /// The refusal of `doc`, which the AgentSet `first` rendered before `set` (at `index`) did. An
 /// agent's object comes from its key in the values; a shared one from the release name.
 fn twice_rendered(doc: &Document, first: &AgentSet, index: usize, set: &AgentSet) -> Refusal {
-    let field = |pointer| doc.object.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
     let clash = format!(
         "renders the {} {}, which {} renders too, so the output would hold it twice",
-        field("/kind"),
-        field("/metadata/name"),
+        doc.object.kind(),
+        doc.object.name(),
         first.source
     );
     let (path, within, remedy) = match &doc.agent {

@@ -332,11 +332,11 @@ fn place(document: Document, set: &AgentSet, folder: &str, indexes: &mut FileInd
     let file = crate::emit::file_name(&document);
     let path = if folder.is_empty() { file } else { format!("{folder}/{file}") };
     let index = indexes.take(&path).to_string();
-    let mut object = document.object;
-    set_annotation(&mut object, GENERATED_FROM, &set.name);
+    let mut document = document;
+    document.annotate(GENERATED_FROM, &set.name);
     for (key, value) in [(PATH, &path), (INDEX, &index)] {
-        set_annotation(&mut object, key, value);
-        set_annotation(&mut object, &internal(key), value);
+        document.annotate(key, value);
+        document.annotate(&internal(key), value);
     }
-    object
+    document.to_value()
 }

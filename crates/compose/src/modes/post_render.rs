@@ -3,7 +3,7 @@
 //! Every other document (hooks, a user's extra objects, text that is no object at all) passes
 //! through byte for byte, for Helm to judge.
 
-use super::agent_set::{self, AgentSet, annotation, set_annotation};
+use super::agent_set::{self, AgentSet, annotation};
 use crate::emit;
 use crate::error::{Diagnostic, Error, Result};
 use crate::plugin::PluginOptions;
@@ -31,7 +31,7 @@ pub fn post_render(stream: &str, plugins: &PluginOptions) -> Result<(String, Vec
                 let documents = &mut expansion.documents[set];
                 if let Some(filename) = filename {
                     for document in documents.iter_mut() {
-                        set_annotation(&mut document.object, FILENAME_ANNOTATION, &filename);
+                        document.annotate(FILENAME_ANNOTATION, &filename);
                     }
                 }
                 out.push_str(&emit::to_yaml(documents));

@@ -7,6 +7,7 @@ use crate::rules;
 use crate::spec::AgentValues;
 use crate::values::Values;
 use crate::values::path::YamlPath;
+use k8s_openapi::api::core::v1::Toleration;
 use serde_json::{Map, Value};
 
 /// A label (key and value) or, with no value, an annotation key, as the API server checks them.
@@ -117,8 +118,7 @@ pub(super) fn kubernetes_fields(values: &Values, at: &YamlPath, agent: &AgentVal
         }
     }
     for (i, source) in agent.env_from.iter().enumerate() {
-        let refs = ["configMapRef", "secretRef"].iter().filter(|k| source.get(**k).is_some()).count();
-        if refs != 1 {
+        if source.config_map_ref.is_some() == source.secret_ref.is_some() {
             problems.push(values.diagnostic(
                 &at.key("envFrom").index(i),
                 "give exactly one of configMapRef and secretRef (the API server refuses none or both)",
@@ -137,16 +137,18 @@ pub(super) fn kubernetes_fields(values: &Values, at: &YamlPath, agent: &AgentVal
 }
 
 /// Why the API server would refuse a toleration, if it would.
-fn toleration_problem(toleration: &Value) -> Option<&'static str> {
-    let text = |k: &str| toleration.get(k).and_then(Value::as_str).unwrap_or_default();
-    let exists = text("operator") == "Exists";
-    if exists && !text("value").is_empty() {
+fn toleration_problem(toleration: &Toleration) -> Option<&'static str> {
+    fn text(field: &Option<String>) -> &str {
+        field.as_deref().unwrap_or_default()
+    }
+    let exists = text(&toleration.operator) == "Exists";
+    if exists && !text(&toleration.value).is_empty() {
         return Some("with operator Exists a toleration takes no value");
     }
-    if text("key").is_empty() && !exists {
+    if text(&toleration.key).is_empty() && !exists {
         return Some("a toleration without a key must have operator Exists (it then tolerates every taint)");
     }
-    if toleration.get("tolerationSeconds").is_some() && text("effect") != "NoExecute" {
+    if toleration.toleration_seconds.is_some() && text(&toleration.effect) != "NoExecute" {
         return Some("tolerationSeconds applies only to effect NoExecute");
     }
     None

@@ -15,8 +15,9 @@
 # Layout under the prefix: @snap/<number> (a snapshot, published by one conditional put once its files
 # are uploaded and checked; holds "<slot> <pod> <epoch>"); @slot/<slot>/<path> (a snapshot's files as in
 # $AGENT_HOME, in a folder no published snapshot uses while they are written); @lease/<generation>
-# (who may upload: "<held|released> <pod> <epoch> <seconds it stays valid unrenewed>"); @seeded (a seeding happened). Backups from before snapshots: <path> at the prefix
-# itself, read while there is no snapshot. '@' is never in a persisted path.
+# (who may upload: "<held|released> <pod> <epoch> <seconds it stays valid unrenewed>"); @seeded (a
+# seeding happened). Backups from before snapshots: <path> at the prefix itself, read while there is
+# no snapshot. '@' is never in a persisted path.
 set -u
 # Paths and rules hold no glob on purpose: no pathname expansion anywhere.
 set -f

@@ -8,6 +8,7 @@ use super::upstream_names::{UpstreamNames, report};
 use super::{Notes, is_empty};
 use crate::error::{Error, Result};
 use crate::layout::{BotLine, TOKEN_KEY};
+use crate::manifest::Object;
 use crate::plugin::PluginOptions;
 use serde_json::{Map, Value, json};
 
@@ -209,8 +210,10 @@ impl Migration<'_> {
     fn instruction_files(&mut self, documents: &[crate::manifest::Document]) {
         let files: Vec<&str> = documents
             .iter()
-            .filter(|d| d.object["kind"] == "ConfigMap")
-            .filter_map(|d| d.object["data"].as_object())
+            .filter_map(|d| match &d.object {
+                Object::ConfigMap(config) => config.data.as_ref(),
+                _ => None,
+            })
             .flat_map(|data| data.keys().map(String::as_str).filter(|k| *k != crate::layout::CONFIG_FILE))
             .collect();
         if files != ["AGENTS.md"] {

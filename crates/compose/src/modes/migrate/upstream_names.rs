@@ -5,7 +5,7 @@
 //! and two Deployments of one agent would run two bots answering every message.
 
 use super::Notes;
-use crate::manifest::Document;
+use crate::manifest::{Document, Object};
 use serde_json::{Map, Value, json};
 
 /// Helm's `trunc 63 | trimSuffix "-"`: at most 63 bytes, then one trailing '-' removed.
@@ -166,9 +166,7 @@ impl UpstreamObject {
 /// delete and why.
 pub(super) fn report(notes: &mut Notes, upstream: &[UpstreamObject], rendered: &[Document]) {
     for object in upstream {
-        let same = rendered
-            .iter()
-            .find(|d| d.object["kind"] == object.kind && d.object["metadata"]["name"] == object.name.as_str());
+        let same = rendered.iter().find(|d| d.object.kind() == object.kind && d.object.name() == object.name);
         let why = match same {
             Some(doc) => selector_change(object, &doc.object),
             None => Some(left_behind(object, rendered)),
@@ -180,14 +178,16 @@ pub(super) fn report(notes: &mut Notes, upstream: &[UpstreamObject], rendered: &
 }
 
 /// Why the same-named object cannot be updated in place, if it cannot: its selector changed.
-fn selector_change(object: &UpstreamObject, doc: &Value) -> Option<String> {
+fn selector_change(object: &UpstreamObject, doc: &Object) -> Option<String> {
     let selector = object.selector.as_ref()?;
-    let now = match object.kind {
-        "Deployment" => &doc["spec"]["selector"]["matchLabels"],
-        _ => &doc["spec"]["selector"],
+    let now = match doc {
+        Object::Deployment(d) => d.spec.as_ref().and_then(|spec| spec.selector.match_labels.as_ref()),
+        Object::Service(s) => s.spec.as_ref().and_then(|spec| spec.selector.as_ref()),
+        _ => None,
     };
+    let now = serde_json::to_value(now).expect("labels serialize");
     let (kind, name) = (object.kind, &object.name);
-    (now != selector).then(|| {
+    (&now != selector).then(|| {
         format!(
             "{kind} {name}: compose selects its pods by {now}, openab's chart by {selector}, and a selector cannot \
              change: delete it before applying compose's output (kubectl delete {} {name})",
@@ -199,8 +199,9 @@ fn selector_change(object: &UpstreamObject, doc: &Value) -> Option<String> {
 /// What to do with an object compose renders no counterpart of.
 fn left_behind(object: &UpstreamObject, rendered: &[Document]) -> String {
     let counterpart = rendered.iter().find(|d| {
-        d.object["kind"] == object.kind
-            && d.object["metadata"]["labels"]["app.kubernetes.io/component"] == object.component.as_str()
+        let labels = d.object.metadata().labels.as_ref();
+        d.object.kind() == object.kind
+            && labels.and_then(|l| l.get("app.kubernetes.io/component")) == Some(&object.component)
     });
     let (kind, name) = (object.kind, &object.name);
     let renamed = match counterpart {
@@ -216,7 +217,7 @@ fn left_behind(object: &UpstreamObject, rendered: &[Document]) -> String {
                      component label; compose names each agent's <fullname>-<agent>"
                 }
             };
-            format!("compose names it {} ({why})", doc.object["metadata"]["name"].as_str().unwrap_or_default())
+            format!("compose names it {} ({why})", doc.object.name())
         }
     };
     let delete = format!("kubectl delete {} {name}", kind.to_lowercase());
