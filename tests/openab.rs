@@ -283,7 +283,7 @@ fn a_refused_cron_field_is_named_as_the_user_wrote_it() {
     ];
     for (position, (name, bad)) in fields.iter().enumerate() {
         for value in bad {
-            let mut schedule = vec!["*"; 5];
+            let mut schedule = ["*"; 5];
             schedule[position] = value;
             let schedule = schedule.join(" ");
             let (run, _) = render(
