@@ -74,6 +74,20 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def kill_until_gone(find_pids, tries):
+    """SIGKILL to every process FIND_PIDS() names, again every 0.1 s until it names none (an empty set) or TRIES
+    rounds passed (the processes left)."""
+    for _ in range(tries):
+        pids = find_pids()
+        if not pids:
+            return set()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    return find_pids()
+
+
 def v1_hierarchies():
     """The mounted cgroup v1 hierarchies (cpu, memory, ..., name=systemd), as folders."""
     found = []
@@ -455,15 +469,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
     def kill_pod(self, pod_uid):
         """SIGKILL to every process of a pod, as when its node loses power: nothing runs a handler."""
-        for _ in range(50):
-            pids = self._cgroup_pids(f"pod{pod_uid}")
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
-        raise RuntimeError(f"processes of pod {pod_uid} survived SIGKILL")
+        left = kill_until_gone(lambda: self._cgroup_pids(f"pod{pod_uid}"), tries=50)
+        if left:
+            raise RuntimeError(f"processes of pod {pod_uid} survived SIGKILL: {sorted(left)}")
 
     def emptydir(self, pod_uid, volume):
         return self.kubelet_root / "pods" / pod_uid / "volumes" / "kubernetes.io~empty-dir" / volume
@@ -481,21 +489,17 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
                     proc.kill()
                     proc.wait()
         # Every process left in the node's cgroups: the pods' and containerd's with its shims.
-        for _ in range(100):
+        def in_node_cgroups():
             pids = set()
             for hierarchy in v1_hierarchies():
                 folder = hierarchy / self.name
                 if folder.exists():
                     for procs in folder.rglob("cgroup.procs"):
                         pids |= {int(p) for p in procs.read_text().split()}
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
-        else:
-            errors.append(f"processes left in the node's cgroups: {sorted(pids)}")
+            return pids
+        left = kill_until_gone(in_node_cgroups, tries=100)
+        if left:
+            errors.append(f"processes left in the node's cgroups: {sorted(left)}")
         for proc in self.processes.values():
             with contextlib.suppress(Exception):
                 proc.wait(timeout=5)

@@ -18,7 +18,6 @@ import re
 import stat
 import subprocess
 import time
-import urllib.request
 
 import pytest
 import yaml
@@ -26,8 +25,7 @@ import yaml
 from conftest import VENV_BIN, run_compose
 from kube import assert_admitted, tool
 from node import node  # noqa: F401  (the one-node cluster fixture)
-from node import free_port
-from test_s3_persistence import ACCESS_KEY, SECRET_KEY, Bucket
+from test_s3_persistence import ACCESS_KEY, SECRET_KEY, Server
 
 INTERVAL = 10                  # syncIntervalSeconds, the schema's minimum
 PLUGIN, LOGIN = "codex", ".codex/auth.json"   # codex keeps its login in ~/.codex/auth.json
@@ -104,54 +102,10 @@ BREAKAGES = {
 
 
 # -- S3 where the pods reach it --------------------------------------------------------------------------
-class MinIO:
-    """MinIO bound to the node's host-side address (pods route there through the node's network namespace)."""
-
-    def __init__(self, host, tmp):
-        port = free_port(host)
-        self.endpoint = f"http://{host}:{port}"
-        env = dict(os.environ, MINIO_ROOT_USER=ACCESS_KEY, MINIO_ROOT_PASSWORD=SECRET_KEY, MINIO_BROWSER="off",
-                   MINIO_UPDATE="off")
-        self.log = tmp / "minio.log"
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([tool("minio"), "server", "--quiet", "--address", f"{host}:{port}",
-                                          "--console-address", f"127.0.0.1:{free_port()}", str(tmp / "data")],
-                                         env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/minio/health/ready", timeout=1)
-                break
-            except OSError:
-                assert self.proc.poll() is None and time.time() < deadline, self.log.read_text()
-                time.sleep(0.2)
-        self.buckets = 0
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def aws(self, *args, check=False):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION="us-east-1",
-                   AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        return subprocess.run([str(VENV_BIN / "aws"), "--endpoint-url", self.endpoint, *args],
-                              env=env, capture_output=True, text=True, check=check)
-
-    def new_bucket(self):
-        self.buckets += 1
-        name = f"pods-{self.buckets}"
-        self.aws("s3", "mb", f"s3://{name}", check=True)
-        return Bucket(self, name)
-
-
 @pytest.fixture(scope="module")
 def minio(node, tmp_path_factory):
-    server = MinIO(node.host_ip, tmp_path_factory.mktemp("node-minio"))
+    # Bound to the node's host-side address: pods route there through the node's network namespace.
+    server = Server("minio", tmp_path_factory.mktemp("node-minio"), host=node.host_ip)
     yield server
     server.stop()
 

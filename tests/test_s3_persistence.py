@@ -32,9 +32,9 @@ MINIO_KMS_KEY = "compose-test-key:" + base64.b64encode(bytes(range(32))).decode(
 MARKER = ".agent-broker-restored"
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -46,11 +46,11 @@ def tool(name, *fallbacks):
     pytest.fail(f"{name} is not installed: tests/tools/install builds it into .tools/bin")
 
 
-def wait_for_port(port, proc, what):
+def wait_for_port(port, proc, what, host="127.0.0.1"):
     deadline = time.time() + 30
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection((host, port), timeout=0.2).close()
             return
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
@@ -60,27 +60,28 @@ def wait_for_port(port, proc, what):
 
 
 class Server:
-    """One S3 server on 127.0.0.1 with its own access keys, stopped at the end of the session."""
+    """One S3 server on HOST (127.0.0.1, or an address pods reach) with its own access keys, stopped at the end
+    of the session."""
 
-    def __init__(self, kind, tmp):
+    def __init__(self, kind, tmp, host="127.0.0.1"):
         self.kind = kind
         data = tmp / f"{kind}-data"
         data.mkdir()
-        port = free_port()
-        self.endpoint = f"http://127.0.0.1:{port}"
+        port = free_port(host)
+        self.endpoint = f"http://{host}:{port}"
         if kind == "s3s-fs":
             cmd = [tool("s3s-fs", pathlib.Path.home() / ".cargo" / "bin" / "s3s-fs"), "--host", "127.0.0.1",
                    "--port", str(port), "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY, str(data)]
             env = os.environ
         else:
-            cmd = [tool("minio"), "server", "--quiet", "--address", f"127.0.0.1:{port}",
+            cmd = [tool("minio"), "server", "--quiet", "--address", f"{host}:{port}",
                    "--console-address", f"127.0.0.1:{free_port()}", str(data)]
             env = dict(os.environ, MINIO_ROOT_USER=ACCESS_KEY, MINIO_ROOT_PASSWORD=SECRET_KEY,
                        MINIO_KMS_SECRET_KEY=MINIO_KMS_KEY, MINIO_BROWSER="off", MINIO_UPDATE="off")
         self.log = tmp / f"{kind}.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        wait_for_port(port, self.proc, kind)
+        wait_for_port(port, self.proc, kind, host)
         if kind == "minio":
             deadline = time.time() + 30
             while True:
@@ -633,15 +634,21 @@ def wait_for_path(s3, path, seconds=30):
 
 
 # Item 9: two pods of one agent never both upload.
+def pod_a_backing_up(s3, tmp_path, interval):
+    """Pod A, restored, with its login "A1" published and its backup running every INTERVAL seconds."""
+    a = restored_pod("codex", tmp_path, s3, name="pod-a")
+    write(a.home / ".codex" / "auth.json", "A1")
+    running = a.start_backup(interval=interval)
+    wait_for_path(s3, ".codex/auth.json")
+    return a, running
+
+
 def test_a_replacement_waits_for_the_old_pods_last_upload_before_it_restores(s3, tmp_path):
     """`kubectl delete pod`: the ReplicaSet starts the replacement while the old pod still runs and then
     stops. The replacement's restore waits until the old pod has uploaded once more and released the
     lease, restores that last state, and its backup takes the next lease and keeps uploading.
     Seen failing (before restore waited): B restored A1, then fenced itself and never uploaded."""
-    a = restored_pod("codex", tmp_path, s3, name="pod-a")
-    write(a.home / ".codex" / "auth.json", "A1")
-    running_a = a.start_backup(interval=1)
-    wait_for_path(s3, ".codex/auth.json")
+    a, running_a = pod_a_backing_up(s3, tmp_path, interval=1)
     b = Pod("codex", tmp_path, s3, name="pod-b")
     restoring_b = b.start_restore()
     time.sleep(4)
@@ -663,10 +670,7 @@ def test_a_second_replica_waits_and_a_fork_never_uploads(s3, tmp_path):
     """Someone scales to 2: the second pod waits in its restore while the first runs. A pod that restored
     while the holder only looked dead (its lease unrenewed for three intervals, e.g. a partition) holds a
     fork: whichever of the two the lease no longer names never uploads, and says what it saw."""
-    a = restored_pod("codex", tmp_path, s3, name="pod-a")
-    write(a.home / ".codex" / "auth.json", "A1")
-    running_a = a.start_backup(interval=1)
-    wait_for_path(s3, ".codex/auth.json")
+    a, running_a = pod_a_backing_up(s3, tmp_path, interval=1)
     b = Pod("codex", tmp_path, s3, name="pod-b")
     restoring_b = b.start_restore()
     time.sleep(4)
@@ -694,10 +698,7 @@ def test_a_second_replica_waits_and_a_fork_never_uploads(s3, tmp_path):
 
 
 def test_after_a_node_crash_the_next_pod_restores_once_the_lease_is_no_longer_valid(s3, tmp_path):
-    a = restored_pod("codex", tmp_path, s3, name="pod-a")
-    write(a.home / ".codex" / "auth.json", "A1")
-    running_a = a.start_backup(interval=2)
-    wait_for_path(s3, ".codex/auth.json")
+    a, running_a = pod_a_backing_up(s3, tmp_path, interval=2)
     running_a.kill()                                  # the node dies: no final upload, no release
     running_a.communicate()
     started = time.time()
