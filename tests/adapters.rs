@@ -273,3 +273,28 @@ fn an_agent_named_like_another_agents_gateway_is_refused_with_its_file() {
     ]);
     assert_input_error(&run, &["--set #1: agents.demo-gateway: two resources would be named"]);
 }
+
+/// Slack or gateway settings written while the adapter is off (`enabled` missing) are neither checked nor
+/// used: a warning names them, the render goes on, and no token is echoed.
+#[test]
+fn adapter_settings_without_enabled_are_warned_about() {
+    let discord = "agents:\n  kiro:\n    enabled: false\n  demo:\n    plugin: claude\n    discord: {botToken: t, allowedChannels: [\"123456789012345678\"]}\n";
+    for (adapter, settings) in [
+        ("slack", format!("{{botToken: {SLACK_APP}, appToken: {SLACK_BOT}}}")),
+        ("gateway", "{token: \"bad token!\"}".to_string()),
+        ("gateway", format!("{{telegram: {{botToken: \"{TELEGRAM}\"}}}}")),
+    ] {
+        let (run, _) = render(&format!("{discord}    {adapter}: {settings}\n"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("agents.demo.{adapter}: settings given but {adapter}.enabled")),
+            "{}",
+            run.stderr
+        );
+        for secret in [SLACK_APP, SLACK_BOT, TELEGRAM] {
+            assert!(!run.stderr.contains(secret), "{}", run.stderr);
+        }
+    }
+    let (run, _) = render(&format!("{discord}    slack: {{enabled: false}}\n"));
+    assert!(!run.stderr.contains("settings given"), "{}", run.stderr);
+}

@@ -582,7 +582,8 @@ def test_retention_keeps_the_three_newest_and_the_newest_of_each_day(s3, tmp_pat
         errs += pod.backup_once()
     snapshots = s3.snapshots()
     assert sorted(snapshots) == [f"{n:012d}" for n in (2, 4, 5, 6)], errs
-    assert "snapshot 000000000001 removed (retention)" in errs and "snapshot 000000000003 removed (retention)" in errs
+    assert "snapshot g000000000001-000000000001 removed (retention)" in errs, errs
+    assert "snapshot g000000000001-000000000003 removed (retention)" in errs, errs
     assert s3.read(".codex/auth.json", tmp_path) == b"today 6"
     # Slots: one per kept snapshot, and one spare for the next upload.
     slots = {k.split("/")[3] for k in s3.keys() if k.startswith("team/a/@slot/")}

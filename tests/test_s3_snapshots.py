@@ -71,6 +71,9 @@ class Writer(threading.Thread):
 
 def restore(pod_args, k):
     pod = Pod(*pod_args, name=f"reader-{k}")
+    # Reads as the writer's own pod would (its restore run again): a pod under another name waits while the
+    # writer holds the lease, and the point here is what a restore gets while snapshots are being published.
+    pod.env_override["POD_NAME"] = "pod-a"
     started = time.time()
     result = pod.restore()
     assert result.returncode == 0, result.stderr

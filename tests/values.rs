@@ -560,3 +560,29 @@ fn a_yaml_1_1_boolean_or_number_in_a_string_field_says_to_quote_it() {
         assert_input_error(&compose(&["-f", &file]), &[&file, at, "YAML 1.1", "quote it"]);
     }
 }
+
+/// A token pasted into a key that takes a name (a Secret's, a claim's) is refused without being echoed,
+/// whichever key and whichever platform's token; a plain bad name is still shown.
+#[test]
+fn a_token_pasted_into_a_name_key_is_never_echoed() {
+    let tokens = [
+        "SUPERSECRETtoken123",
+        "xoxb-1111-2222-SECRETbot",
+        "123456:AAH-SECRETtelegram",
+        "MTA4NjY3OTIzNDU2Nzg5MDEyMw.GhXk2a.abcdefghijklmnopqrstuvwxyz0123456789AB",
+    ];
+    let keys = [
+        "agents.kiro.discord.existingSecret.name",
+        "agents.kiro.persistence.s3.credentialsSecret",
+        "agents.kiro.imagePullSecrets[0].name",
+    ];
+    for key in keys {
+        for token in tokens {
+            let run = compose(&["--set-string", &format!("{key}={token}")]);
+            assert_eq!(run.code, 2, "{key}={token}: {}", run.stderr);
+            assert!(!run.stderr.contains(token), "{key}: the token in a message:\n{}", run.stderr);
+        }
+    }
+    let run = compose(&["--set-string", "agents.kiro.discord.existingSecret.name=My_Secret"]);
+    assert_input_error(&run, &["\"My_Secret\""]);
+}

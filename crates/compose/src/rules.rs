@@ -316,6 +316,18 @@ pub fn foreign_token_platform(token: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a string may be a credential pasted into the wrong key, and so must not be echoed in a
+/// message: another platform's token ([`foreign_token_platform`]), a Discord bot token's shape (three
+/// parts joined by `.`), or 16 or more characters mixing upper case, lower case and digits (no
+/// Kubernetes name, path or ID the schema checks looks like that).
+pub fn may_be_secret(s: &str) -> bool {
+    let mixed = s.len() >= 16
+        && s.chars().any(|c| c.is_ascii_uppercase())
+        && s.chars().any(|c| c.is_ascii_lowercase())
+        && s.chars().any(|c| c.is_ascii_digit());
+    mixed || foreign_token_platform(s).is_some() || (s.len() >= 50 && s.split('.').count() == 3)
+}
+
 /// The labels that select an agent's pods. A Deployment's selector is immutable and must match
 /// its pod template, so `podLabels` may not set them, and they never depend on `nameOverride` or
 /// `fullnameOverride` (a rename must not change the selector of an installed agent).

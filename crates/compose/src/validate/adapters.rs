@@ -58,6 +58,23 @@ pub(super) fn problems(values: &Values, at: &YamlPath, agent: &AgentValues, prob
     }
 }
 
+/// Settings under `slack` or `gateway` while that adapter is off are not checked and not used: worth
+/// a warning, since a user who wrote tokens there most likely meant to turn it on.
+pub(super) fn unused_settings(values: &Values, at: &YamlPath, agent: &AgentValues, warnings: &mut Vec<String>) {
+    for (key, enabled) in [("slack", agent.slack.enabled), ("gateway", agent.gateway.enabled)] {
+        let path = at.key(key);
+        let given =
+            path.lookup(&values.merged).and_then(|v| v.as_object()).is_some_and(|m| m.keys().any(|k| k != "enabled"));
+        if !enabled && given {
+            warnings.push(format!(
+                "{}: {path}: settings given but {key}.enabled is not true, so they are neither checked nor used \
+                 (set {key}.enabled: true to serve there)",
+                values.origin(&path)
+            ));
+        }
+    }
+}
+
 /// compose's safety rule: an adapter with no channel list answers everywhere, with the CLI's tools
 /// trusted, so that takes `allowAllChannels: true`; a list and `allowAll*: true` at once say two things.
 fn audience(values: &Values, at: &YamlPath, a: &Audience, problems: &mut Vec<Diagnostic>) {

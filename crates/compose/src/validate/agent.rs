@@ -23,6 +23,7 @@ pub(super) fn rule_problems(values: &Values, spec: &Spec, warnings: &mut Vec<Str
         let check = Check { values, at: &at, agent };
         check.image_and_command(&mut problems);
         adapters::problems(values, &at, agent, &mut problems);
+        adapters::unused_settings(values, &at, agent, warnings);
         check.env(&mut problems);
         check.metadata(&mut problems);
         check.sizes_and_paths(name, &mut problems);

@@ -2,6 +2,7 @@
 //! diagnostic that names the YAML path and says what was expected, never showing a free-form value.
 
 use crate::error::Diagnostic;
+use crate::rules;
 use crate::values::Values;
 use crate::values::path::{Segment, YamlPath};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -172,10 +173,11 @@ fn is_snowflake(node: Option<&Value>) -> bool {
 }
 
 /// Values are shown in errors only where the schema restricts them to names, paths and IDs,
-/// never the free-form strings that may hold a secret.
+/// never the free-form strings that may hold a secret, nor a name that looks like a token pasted
+/// into the wrong key ([`rules::may_be_secret`]).
 fn shown(instance: &Value) -> String {
     match instance {
-        Value::String(s) if s.len() <= 80 => format!("{s:?}"),
+        Value::String(s) if s.len() <= 80 && !rules::may_be_secret(s) => format!("{s:?}"),
         _ => "the value".to_string(),
     }
 }

@@ -178,8 +178,12 @@ upload() {
   # The lowest slot no snapshot uses: a restore reading it would have seen its snapshot deleted.
   slot=0
   while in_use "$slot"; do slot=$((slot + 1)); done
-  newest=$(sort -r "$HOME/snapshots" | head -n 1 | sed 's/^0*//')
-  number=$(printf '%012d' "$((${newest:-0} + 1))")
+  # Named g<lease generation>-<number>: a restore takes the last name in sort order, so a snapshot that
+  # a pod fenced off meanwhile still publishes (it paused after its lease check: a partition, SIGSTOP)
+  # sorts below every one of the pod that took the lease over. Names from before are bare numbers,
+  # which sort below both.
+  newest=$(sed 's/^g[0-9]*-//' "$HOME/snapshots" | sort -r | head -n 1 | sed 's/^0*//')
+  number="g$(cat "$HELD")-$(printf '%012d' "$((${newest:-0} + 1))")"
   run rclone sync "$STAGE" "$SLOTS/$slot" --checksum --links --metadata --create-empty-src-dirs \
     --s3-directory-markers --fast-list || return 1
   run rclone check "$STAGE" "$SLOTS/$slot" --links --fast-list --quiet || return 1

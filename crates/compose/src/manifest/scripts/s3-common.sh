@@ -12,8 +12,9 @@
 #   SEED_DIR        restore only, with seedFromClaim: the old home's claim, mounted read-only
 #   RCLONE_S3_*     provider, region, endpoint and server-side encryption, as rclone reads them
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (credentialsSecret) or the pod's identity (IRSA, Pod Identity)
-# Layout under the prefix: @snap/<number> (a snapshot, published by one conditional put once its files
-# are uploaded and checked; holds "<slot> <pod> <epoch>"); @slot/<slot>/<path> (a snapshot's files as in
+# Layout under the prefix: @snap/g<lease generation>-<number> (a snapshot, published by one conditional
+# put once its files are uploaded and checked; holds "<slot> <pod> <epoch>"; the newest is the last
+# name in sort order); @slot/<slot>/<path> (a snapshot's files as in
 # $AGENT_HOME, in a folder no published snapshot uses while they are written); @lease/<generation>
 # (who may upload: "<held|released> <pod> <epoch> <seconds it stays valid unrenewed>"); @seeded (a
 # seeding happened). Backups from before snapshots: <path> at the prefix itself, read while there is
