@@ -230,6 +230,18 @@ fn disabled_agents_produce_nothing_and_say_so() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("warning: no agent is enabled"), "{}", run.stderr);
+    // Every spelling that removes the agents says so instead.
+    // (`agents: {}` removes nothing: maps merge into the chart's, as in Helm.)
+    for text in ["agents: null\n", "agents:\n  kiro: null\n", "agents: ~\n"] {
+        let (_d, file) = values_file(text);
+        let run = compose(&["-f", &file]);
+        assert_eq!(run.code, 0, "{text:?}: {}", run.stderr);
+        assert!(
+            run.stdout.is_empty() && run.stderr.contains("no agent is defined under `agents`"),
+            "{text:?}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]
@@ -349,6 +361,9 @@ fn a_values_file_that_is_not_yaml_is_an_error() {
 #[test]
 fn a_missing_values_file_is_an_error() {
     assert_input_error(&compose(&["-f", "no/such/values.yaml"]), &["no/such/values.yaml", "no such file"]);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().display().to_string();
+    assert_input_error(&compose(&["-f", &folder]), &[&folder, "it is a folder"]);
 }
 
 #[test]

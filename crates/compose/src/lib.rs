@@ -57,9 +57,11 @@ pub fn render(values: &Values, release: &Release, plugins: &PluginOptions) -> Re
     warnings.extend(resolve_warnings);
     warnings.extend(plugins.warnings());
     if agents.is_empty() {
-        warnings.push(
-            "no agent is enabled, so nothing is rendered (every agent under `agents` is `enabled: false`)".into(),
-        );
+        warnings.push(if spec.agents.is_empty() {
+            "no agent is defined under `agents` (the values removed them all), so nothing is rendered".into()
+        } else {
+            "no agent is enabled, so nothing is rendered (every agent under `agents` is `enabled: false`)".into()
+        });
     }
     let documents = manifest::build(&spec, &agents, release)?;
     manifest::check_unique_names(&documents, values)?;

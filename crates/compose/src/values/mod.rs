@@ -161,6 +161,8 @@ pub fn read_bounded(reader: impl std::io::Read) -> std::io::Result<String> {
 fn io_why(e: std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder; give a file in it".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (the file is not readable by this user)".to_string(),
         std::io::ErrorKind::FileTooLarge => format!("{e} (the most compose reads from one input)"),
         _ => e.to_string(),
     }
