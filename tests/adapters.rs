@@ -159,6 +159,18 @@ fn gateway_mistakes_are_refused_with_their_path() {
     let tg = format!("      telegram: {{botToken: \"{TELEGRAM}\", secretToken: s}}\n");
     let cases: Vec<(String, Vec<&str>)> = vec![
         (gateway(""), vec!["agents.demo.gateway", "without a platform"]),
+        (
+            gateway("      telegram: {secretToken: s}\n"),
+            vec!["agents.demo.gateway.telegram.botToken", "telegram is configured without its botToken"],
+        ),
+        (
+            gateway("      line: {channelSecret: s}\n"),
+            vec!["agents.demo.gateway.line.channelAccessToken", "line is configured without"],
+        ),
+        (
+            gateway("      teams: {appSecret: s}\n"),
+            vec!["agents.demo.gateway.teams.appId", "teams is configured without"],
+        ),
         (gateway(&tg).replace("      token: ws-token-1\n", ""), vec!["agents.demo.gateway.token", "shared token"]),
         (gateway(&tg).replace("ws-token-1", "a b&c"), vec!["agents.demo.gateway.token", "unencoded"]),
         (

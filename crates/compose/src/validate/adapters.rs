@@ -169,10 +169,21 @@ fn gateway(values: &Values, at: &YamlPath, gw: &Gateway, problems: &mut Vec<Diag
         ));
     }
     if !(platforms.telegram || platforms.line || platforms.teams) {
-        problems.push(values.diagnostic(
-            at,
-            "a gateway without a platform: configure telegram, line or teams (or set url to use your own gateway)",
-        ));
+        // A platform section with settings but not its token: name what it lacks.
+        let token_of = [("telegram", "botToken"), ("line", "channelAccessToken"), ("teams", "appId")];
+        let started = token_of.iter().find(|(platform, _)| {
+            at.key(platform).lookup(&values.merged).and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty())
+        });
+        problems.push(match started {
+            Some((platform, token)) => values.diagnostic(
+                &at.key(platform).key(token),
+                format!("{platform} is configured without its {token} (or existingSecret), so the gateway serves no platform"),
+            ),
+            None => values.diagnostic(
+                at,
+                "a gateway without a platform: configure telegram, line or teams (or set url to use your own gateway)",
+            ),
+        });
     }
     platform_secrets(values, at, gw, problems);
     webhook_paths(values, at, gw, problems);
