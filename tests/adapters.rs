@@ -169,7 +169,7 @@ fn gateway_mistakes_are_refused_with_their_path() {
         ),
         (
             gateway("      teams: {appSecret: s}\n"),
-            vec!["agents.demo.gateway.teams.appId", "teams is configured without"],
+            vec!["agents.demo.gateway.teams", "both appId and the client secret"],
         ),
         (gateway(&tg).replace("      token: ws-token-1\n", ""), vec!["agents.demo.gateway.token", "shared token"]),
         (gateway(&tg).replace("ws-token-1", "a b&c"), vec!["agents.demo.gateway.token", "unencoded"]),
