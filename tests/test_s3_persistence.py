@@ -554,7 +554,8 @@ def test_a_logout_reaches_the_backup_and_an_older_snapshot_keeps_the_old_login(s
                                           capture_output=True, text=True, check=True).stdout
     listed = rclone("lsf", f":s3:{s3.name}/team/a/@snap").split()
     assert listed == sorted(s3.snapshots()) and len(listed) == 2
-    again = f"{int(listed[-1]) + 1:012d}"
+    generation, number = listed[-1].rsplit("-", 1)      # the newest name, its number + 1
+    again = f"{generation}-{int(number) + 1:012d}"
     rclone("copyto", f":s3:{s3.name}/team/a/@snap/{listed[0]}", f":s3:{s3.name}/team/a/@snap/{again}")
     third = restored_pod("claude", tmp_path, s3, name="pod-c")
     assert (third.home / ".claude" / ".credentials.json").read_text() == '{"token": "t1"}'
