@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES
+from test_migrate_every_key import lookup
 
 EVERY_KEY = FIXTURES / "openab-0.8" / "every-key.yaml"
 RELEASE = "ab"
@@ -130,12 +131,6 @@ def leaves(node, prefix="", leaf_values=LEAF_VALUES):
             yield from leaves(value, path + ".", leaf_values)
         else:
             yield path
-
-
-def lookup(values, path):
-    for part in path.split("."):
-        values = values[part]
-    return values
 
 
 def migrate(compose, path=EVERY_KEY, *extra):
